@@ -1,0 +1,208 @@
+"""Input validation for ragged text data: token lists, tag lists, spans.
+
+scikit-learn's ``check_array`` does not apply to lists of token lists, so these
+checks give the same kind of clear errors for text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = [
+    "check_tokens",
+    "check_token_lists",
+    "check_same_length",
+    "check_spans",
+    "check_relations",
+    "check_relation_target",
+]
+
+
+def _where(index: int | None) -> str:
+    return "" if index is None else f" of sentence {index}"
+
+
+def _is_sequence(value) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
+def check_tokens(tokens, *, index: int | None = None) -> list[str]:
+    """Check one sentence: a sequence of non-empty strings without whitespace.
+
+    Parameters
+    ----------
+    tokens : sequence of str
+        The sentence's tokens.
+    index : int, optional
+        Position of the sentence in its data set, used in error messages.
+
+    Returns
+    -------
+    list of str
+        The tokens as a new list.
+
+    Raises
+    ------
+    TypeError
+        If ``tokens`` is not a sequence (a plain string is refused) or holds
+        something other than strings.
+    ValueError
+        If a token is empty or contains whitespace (it would not survive the
+        whitespace-joined augmented text).
+    """
+    if not _is_sequence(tokens):
+        raise TypeError(
+            f"tokens{_where(index)} must be a list of strings, got {type(tokens).__name__}"
+        )
+    checked = list(tokens)
+    for position, token in enumerate(checked):
+        if not isinstance(token, str):
+            raise TypeError(
+                f"token {position}{_where(index)} must be a string, got {type(token).__name__} "
+                f"({token!r})"
+            )
+        if not token or token.split() != [token]:
+            raise ValueError(
+                f"token {position}{_where(index)} is {token!r}: tokens must be non-empty and "
+                "contain no whitespace"
+            )
+    return checked
+
+
+def check_token_lists(X, *, name: str = "X") -> list[list[str]]:
+    """Check a data set of sentences: a non-empty sequence of token lists.
+
+    Parameters
+    ----------
+    X : sequence of sequence of str
+        The sentences.
+    name : str, default="X"
+        Name used in error messages.
+
+    Returns
+    -------
+    list of list of str
+        A new list of new token lists.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`check_tokens`, and ``ValueError`` when ``X`` is empty.
+    """
+    if not _is_sequence(X):
+        raise TypeError(f"{name} must be a list of token lists, got {type(X).__name__}")
+    if len(X) == 0:
+        raise ValueError(f"{name} is empty: at least one sentence is needed")
+    return [check_tokens(tokens, index=index) for index, tokens in enumerate(X)]
+
+
+def check_same_length(X, y, *, names: tuple[str, str] = ("X", "y")) -> None:
+    """Raise a ``ValueError`` unless ``X`` and ``y`` have the same number of items."""
+    if not _is_sequence(y):
+        raise TypeError(f"{names[1]} must be a list, got {type(y).__name__}")
+    if len(X) != len(y):
+        raise ValueError(
+            f"{names[0]} and {names[1]} have different lengths: {len(X)} sentences but "
+            f"{len(y)} targets"
+        )
+
+
+def check_spans(spans, n_tokens: int, *, index: int | None = None) -> list[tuple[int, int, str]]:
+    """Check entity spans ``(start, end, type)`` against a sentence of ``n_tokens``.
+
+    Returns the spans as a list of tuples; raises ``TypeError``/``ValueError``
+    naming the span for a wrong shape, a non-integer bound, an empty or
+    out-of-range span, a non-string or empty type, or a duplicate.
+    """
+    if not _is_sequence(spans):
+        raise TypeError(f"entities{_where(index)} must be a list of (start, end, type)")
+    checked = []
+    for number, span in enumerate(spans):
+        if not _is_sequence(span) or len(span) != 3:
+            raise TypeError(
+                f"entity {number}{_where(index)} must be a (start, end, type) triple, got {span!r}"
+            )
+        start, end, label = span
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+            raise TypeError(f"entity {number}{_where(index)} {span!r} needs integer start and end")
+        if not isinstance(label, str) or not label:
+            raise TypeError(f"entity {number}{_where(index)} {span!r} needs a non-empty string type")
+        if not 0 <= start < end <= n_tokens:
+            raise ValueError(
+                f"entity {number}{_where(index)} {span!r} is empty or outside the sentence "
+                f"(0..{n_tokens}, end exclusive)"
+            )
+        checked.append((start, end, label))
+    if len(set(checked)) != len(checked):
+        duplicate = next(span for span in checked if checked.count(span) > 1)
+        raise ValueError(f"entity {duplicate!r}{_where(index)} is listed twice")
+    return checked
+
+
+def check_relations(relations, n_entities: int, *, index: int | None = None):
+    """Check relations ``(head, tail, type)`` whose head and tail index the entities.
+
+    Returns the relations as a list of tuples; raises ``TypeError``/``ValueError``
+    naming the relation for a wrong shape, an index out of range, a relation of
+    an entity with itself, or a duplicate.
+    """
+    if not _is_sequence(relations):
+        raise TypeError(f"relations{_where(index)} must be a list of (head, tail, type)")
+    checked = []
+    for number, relation in enumerate(relations):
+        if not _is_sequence(relation) or len(relation) != 3:
+            raise TypeError(
+                f"relation {number}{_where(index)} must be a (head, tail, type) triple, "
+                f"got {relation!r}"
+            )
+        head, tail, label = relation
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (head, tail)):
+            raise TypeError(f"relation {number}{_where(index)} {relation!r} needs integer indices")
+        if not isinstance(label, str) or not label:
+            raise TypeError(
+                f"relation {number}{_where(index)} {relation!r} needs a non-empty string type"
+            )
+        if not (0 <= head < n_entities and 0 <= tail < n_entities):
+            raise ValueError(
+                f"relation {number}{_where(index)} {relation!r} indexes an entity out of range "
+                f"(there are {n_entities} entities)"
+            )
+        if head == tail:
+            raise ValueError(
+                f"relation {number}{_where(index)} {relation!r} relates an entity to itself"
+            )
+        checked.append((head, tail, label))
+    if len(set(checked)) != len(checked):
+        duplicate = next(rel for rel in checked if checked.count(rel) > 1)
+        raise ValueError(f"relation {duplicate!r}{_where(index)} is listed twice")
+    return checked
+
+
+def check_relation_target(target, n_tokens: int, *, index: int | None = None):
+    """Check one joint entity-relation target.
+
+    Parameters
+    ----------
+    target : mapping
+        ``{"entities": [(start, end, type), ...], "relations": [(head, tail, type), ...]}``;
+        ``"relations"`` may be omitted.
+    n_tokens : int
+        Length of the sentence.
+    index : int, optional
+        Position of the sentence in its data set, used in error messages.
+
+    Returns
+    -------
+    entities, relations : list of tuple
+    """
+    if not isinstance(target, Mapping) or "entities" not in target:
+        raise TypeError(
+            f"target{_where(index)} must be a dict with 'entities' (and 'relations'), "
+            f"got {type(target).__name__}"
+        )
+    unknown = set(target) - {"entities", "relations"}
+    if unknown:
+        raise ValueError(f"target{_where(index)} has unknown keys {sorted(unknown)}")
+    entities = check_spans(target["entities"], n_tokens, index=index)
+    relations = check_relations(target.get("relations", []), len(entities), index=index)
+    return entities, relations
