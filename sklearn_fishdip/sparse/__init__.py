@@ -1,0 +1,54 @@
+"""Sparse fine-tuning engine: FISH-DIP, FISH, DPS and baselines on skorch.
+
+Strategies choose which parameter entries are trainable and when that changes;
+the :class:`SparseUpdate` callback applies one to a skorch net (mask the
+gradients, keep off-mask entries fixed, refresh the mask); :func:`fit_sparse`
+builds and fits a :class:`Seq2SeqNet` with it. Importance is the per-sample
+squared gradient, computed in batches by :func:`squared_gradients`.
+"""
+
+from ._callback import SparseUpdate
+from ._importance import (
+    Importance,
+    per_sample_losses,
+    squared_gradients,
+    squared_gradients_loop,
+)
+from ._masks import MODULE_TYPES, ParameterIndex, ParameterMask, module_type
+from ._net import Seq2SeqNet, fit_sparse, resolve_device
+from ._optim import SparseAdamW, optimizer_state_bytes
+from ._strategies import (
+    DPS,
+    BitFit,
+    Fish,
+    FishDip,
+    Full,
+    RandomMask,
+    SparseStrategy,
+    resolve_strategy,
+)
+
+__all__ = [
+    "DPS",
+    "MODULE_TYPES",
+    "BitFit",
+    "Fish",
+    "FishDip",
+    "Full",
+    "Importance",
+    "ParameterIndex",
+    "ParameterMask",
+    "RandomMask",
+    "Seq2SeqNet",
+    "SparseAdamW",
+    "SparseStrategy",
+    "SparseUpdate",
+    "fit_sparse",
+    "module_type",
+    "optimizer_state_bytes",
+    "per_sample_losses",
+    "resolve_device",
+    "resolve_strategy",
+    "squared_gradients",
+    "squared_gradients_loop",
+]

@@ -1,0 +1,176 @@
+"""The skorch callback that trains only the entries a strategy selects."""
+
+import math
+import time
+
+import torch
+from skorch.callbacks import Callback, GradientNormClipping
+
+from ._masks import ParameterIndex, describe_selection
+from ._optim import SparseAdamW, clear_state_outside, freezes_zero_gradients
+from ._seq2seq import Seq2SeqDataset, check_seq2seq_model, resolve_pad_token_id
+from ._strategies import SelectionContext, resolve_strategy
+
+
+class SparseUpdate(Callback):
+    """Apply a sparse fine-tuning strategy to a skorch net.
+
+    - ``on_train_begin``: validate, select the first mask.
+    - ``on_grad_computed``: let the strategy see the gradients, then zero them
+      outside the mask (so it must come before ``GradientNormClipping``).
+    - ``on_batch_end``: restore off-mask entries if the optimizer could have
+      moved them, then ask the strategy for a new mask.
+
+    Parameters
+    ----------
+    strategy : str or SparseStrategy, default="fish-dip"
+        See :func:`resolve_strategy`.
+    new_parameter_names : iterable of str, default=()
+        Parameters the pretrained checkpoint does not provide.
+    importance_batch_size : int, default=16
+        Samples per batched importance pass.
+    ranking_batch_size : int, default=64
+        Samples per loss-ranking forward.
+    random_state : int or None, default=None
+        Seed of the strategy's random choices; None uses the net's
+        ``seed_`` (see :class:`Seq2SeqNet`), else 0.
+
+    Attributes
+    ----------
+    mask_ : ParameterMask
+        The current mask.
+    mask_history_ : list of dict
+        One diagnostics record per selection (see
+        :func:`~sklearn_fishdip.sparse._masks.describe_selection`).
+    timings_ : dict
+        ``select_s`` (selecting masks), ``train_s`` (the rest of the fit) and
+        ``total_s``.
+    steps_ : int
+        Optimizer steps completed.
+    """
+
+    def __init__(
+        self,
+        strategy="fish-dip",
+        new_parameter_names=(),
+        importance_batch_size=16,
+        ranking_batch_size=64,
+        random_state=None,
+    ):
+        self.strategy = strategy
+        self.new_parameter_names = new_parameter_names
+        self.importance_batch_size = importance_batch_size
+        self.ranking_batch_size = ranking_batch_size
+        self.random_state = random_state
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        strategy = resolve_strategy(self.strategy)
+        strategy.validate()
+        check_seq2seq_model(net.module_)
+        self._check_order(net)
+        model = net.module_
+        examples = X.examples if isinstance(X, Seq2SeqDataset) else X
+        n_batches = math.ceil(len(examples) / net.batch_size)
+        max_steps = getattr(net, "max_steps", None) or net.max_epochs * n_batches
+        seed = self.random_state
+        if seed is None:
+            seed = getattr(net, "seed_", 0) + 1
+        on_cuda = next(model.parameters()).device.type == "cuda"
+        self.strategy_ = strategy
+        self.context_ = SelectionContext(
+            model,
+            ParameterIndex(model, self.new_parameter_names),
+            examples,
+            batch_size=net.batch_size,
+            max_steps=max_steps,
+            generator=torch.Generator().manual_seed(int(seed)),
+            pad_token_id=resolve_pad_token_id(model, getattr(net, "pad_token_id", None)),
+            importance_batch_size=self.importance_batch_size,
+            ranking_batch_size=self.ranking_batch_size,
+            autocast=torch.bfloat16 if on_cuda and torch.cuda.is_bf16_supported() else None,
+            running_losses=(lambda: net.sample_losses_) if hasattr(net, "sample_losses_") else None,
+        )
+        self.steps_ = 0
+        self.mask_ = None
+        self.mask_history_ = []
+        self.timings_ = {"select_s": 0.0}
+        self._restore = not freezes_zero_gradients(net.optimizer_)
+        self._saved = {}
+        self._started = time.perf_counter()
+        self._select(net, strategy.initial_mask)
+
+    def _check_order(self, net):
+        for name, callback in net.callbacks_:
+            if isinstance(callback, GradientNormClipping):
+                raise ValueError(
+                    f"Callback {name!r} clips gradients before they are masked: "
+                    "put SparseUpdate before GradientNormClipping in `callbacks`."
+                )
+            if callback is self:
+                return
+
+    def _select(self, net, choose, *args):
+        start = time.perf_counter()
+        chosen = choose(self.context_, *args)
+        if chosen is not None:
+            mask, extra = chosen
+            self._install(net.optimizer_, mask)
+            seconds = time.perf_counter() - start
+            self.mask_history_.append(
+                describe_selection(
+                    self.context_.index,
+                    mask,
+                    self.mask_,
+                    step=self.steps_,
+                    seconds=seconds,
+                    strategy=self.strategy_.name,
+                    **extra,
+                )
+            )
+            self.mask_ = mask
+        self.timings_["select_s"] += time.perf_counter() - start
+
+    @torch.no_grad()
+    def _install(self, optimizer, mask):
+        for name, param in self.context_.index.params.items():
+            state = mask.state(name)
+            if isinstance(optimizer, SparseAdamW):
+                optimizer.set_mode(param, state, mask.sparse.get(name))
+            elif state != "dense":
+                clear_state_outside(optimizer, param, mask.bool_mask(name, param))
+
+    @torch.no_grad()
+    def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
+        self.strategy_.observe_gradients(self.context_, self.steps_ + 1)
+        for name, param in self.context_.index.params.items():
+            state = self.mask_.state(name)
+            if state == "dense" or param.grad is None:
+                continue
+            if state == "frozen":
+                param.grad = None  # optimizers skip parameters without gradient
+            else:
+                idx = self.mask_.sparse[name].long()
+                flat = param.grad.view(-1)
+                kept = flat[idx]
+                flat.zero_()
+                flat[idx] = kept
+            if self._restore:
+                self._saved[name] = param.detach().clone()
+
+    @torch.no_grad()
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        for name, saved in self._saved.items():
+            param = self.context_.index.params[name]
+            if name in self.mask_.sparse:
+                idx = self.mask_.sparse[name].long()
+                saved.view(-1)[idx] = param.view(-1)[idx]
+            param.copy_(saved)
+        self._saved = {}
+        self.steps_ += 1
+        self._select(net, self.strategy_.next_mask, self.steps_)
+
+    def on_train_end(self, net, **kwargs):
+        total = time.perf_counter() - self._started
+        self.timings_.update(total_s=total, train_s=total - self.timings_["select_s"])

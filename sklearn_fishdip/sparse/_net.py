@@ -1,0 +1,294 @@
+"""A skorch net for Hugging Face seq2seq models, and the engine's entry point."""
+
+import contextlib
+import itertools
+import numbers
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import GradientNormClipping
+from skorch.utils import to_tensor
+from transformers.optimization import Adafactor
+
+from ._callback import SparseUpdate
+from ._optim import SparseAdamW
+from ._seq2seq import (
+    Seq2SeqCollator,
+    Seq2SeqDataset,
+    check_seq2seq_model,
+    resolve_pad_token_id,
+    seq2seq_logits,
+    token_losses,
+)
+
+
+def resolve_device(device):
+    """``"auto"`` becomes ``"cuda"`` if available, else ``"cpu"``."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _seed_from(random_state):
+    # None draws fresh entropy without touching numpy's global RNG.
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(2**31 - 1))
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        return int(random_state)
+    raise ValueError(f"random_state must be None, an int or a RandomState; got {random_state!r}.")
+
+
+class Seq2SeqNet(NeuralNet):
+    """skorch ``NeuralNet`` for seq2seq models on tokenized examples.
+
+    ``X`` is a sequence of dicts with ``"input_ids"`` and ``"labels"`` (lists of
+    token ids); ``y`` is unused. Batches are padded dynamically (labels with
+    -100) and the loss is the mean token cross-entropy. Each training step also
+    records its samples' own mean losses in ``sample_losses_``, from the same
+    forward pass.
+
+    Parameters
+    ----------
+    module : transformers.PreTrainedModel
+        An encoder-decoder model (instance).
+    pad_token_id : int or None, default=None
+        Input padding id; None reads the model config.
+    max_steps : int or None, default=None
+        Stop after this many optimizer steps (within ``max_epochs``).
+    random_state : int, RandomState or None, default=None
+        Seeds shuffling and dropout, without touching the global RNGs.
+    autocast : {"auto", None}, default="auto"
+        ``"auto"`` trains under bf16 autocast on CUDA devices that support it.
+    **kwargs
+        Passed to :class:`skorch.NeuralNet` (``criterion`` is unused and
+        defaults to ``torch.nn.Identity``; ``train_split`` defaults to None).
+
+    Attributes
+    ----------
+    seed_ : int
+        Seed used by the last fit.
+    n_steps_ : int
+        Optimizer steps taken by the last fit.
+    sample_losses_ : Tensor of shape (n_samples,)
+        Latest training loss of each sample (NaN if not yet seen).
+    """
+
+    def __init__(
+        self,
+        module,
+        *,
+        criterion=torch.nn.Identity,
+        train_split=None,
+        pad_token_id=None,
+        max_steps=None,
+        random_state=None,
+        autocast="auto",
+        **kwargs,
+    ):
+        super().__init__(module, criterion, train_split=train_split, **kwargs)
+        self.pad_token_id = pad_token_id
+        self.max_steps = max_steps
+        self.random_state = random_state
+        self.autocast = autocast
+
+    def initialize_module(self):
+        super().initialize_module()
+        check_seq2seq_model(self.module_)
+        return self
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, torch.utils.data.Dataset):
+            return X
+        return Seq2SeqDataset(list(X))
+
+    def get_iterator(self, dataset, training=False):
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        kwargs.setdefault("batch_size", self.batch_size)
+        kwargs.setdefault(
+            "collate_fn", Seq2SeqCollator(resolve_pad_token_id(self.module_, self.pad_token_id))
+        )
+        if training:
+            kwargs.setdefault("shuffle", True)
+            kwargs.setdefault("generator", self._shuffle_generator)
+        iterator = self.iterator_train if training else self.iterator_valid
+        return iterator(dataset, **kwargs)
+
+    def _autocast(self):
+        device = torch.device(self.device)
+        if (
+            self.autocast == "auto"
+            and device.type == "cuda"
+            and torch.cuda.is_bf16_supported()
+        ):
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def infer(self, x, **fit_params):
+        x = to_tensor(x, device=self.device)
+        with self._autocast():
+            return seq2seq_logits(self.module_, x)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        labels = to_tensor(X["labels"], device=y_pred.device)
+        per_sample, loss = token_losses(y_pred, labels)
+        if training and y_true is not None:
+            self.sample_losses_[y_true.cpu()] = per_sample.detach().float().cpu()
+        return loss
+
+    def train_step_single(self, batch, **fit_params):
+        # transformers' Adafactor calls the step closure under no_grad.
+        with torch.enable_grad():
+            return super().train_step_single(batch, **fit_params)
+
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        self.n_steps_ += 1
+        return step
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if training and iterator is not None and self.max_steps is not None:
+            iterator = itertools.islice(iterator, max(0, self.max_steps - self.n_steps_))
+        return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    def fit(self, X, y=None, **fit_params):
+        """Train on tokenized examples, seeding shuffling and dropout locally.
+
+        Parameters
+        ----------
+        X : sequence of dict or torch Dataset
+            Tokenized examples.
+        y : None
+            Ignored.
+        **fit_params : dict
+            Passed to :meth:`skorch.NeuralNet.fit`.
+
+        Returns
+        -------
+        self
+        """
+        self.seed_ = _seed_from(self.random_state)
+        self.n_steps_ = 0
+        self.sample_losses_ = torch.full((len(X),), float("nan"))
+        self._shuffle_generator = torch.Generator().manual_seed(self.seed_)
+        device = torch.device(resolve_device(self.device))
+        devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.random.default_generator.manual_seed(self.seed_)
+            if device.type == "cuda":
+                with torch.cuda.device(device):
+                    torch.cuda.manual_seed(self.seed_)
+            return super().fit(X, y, **fit_params)
+
+
+_OPTIMIZERS = {
+    # The reference's Adafactor: fixed lr, scaled by parameter RMS, no momentum.
+    "adafactor": (
+        Adafactor,
+        1e-2,
+        dict(scale_parameter=True, relative_step=False, warmup_init=False),
+    ),
+    "adamw": (SparseAdamW, 1e-4, {}),
+}
+
+
+def fit_sparse(
+    model,
+    examples,
+    strategy="fish-dip",
+    *,
+    optimizer="adafactor",
+    lr=None,
+    weight_decay=0.0,
+    max_epochs=1,
+    max_steps=None,
+    batch_size=8,
+    max_grad_norm=1.0,
+    device="auto",
+    random_state=None,
+    new_parameter_names=(),
+    pad_token_id=None,
+    importance_batch_size=16,
+    callbacks=(),
+    verbose=0,
+):
+    """Fine-tune ``model`` with a sparse strategy; return the fitted net.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        An encoder-decoder model; trained in place.
+    examples : sequence of dict
+        Tokenized examples with ``"input_ids"`` and ``"labels"``.
+    strategy : str or SparseStrategy, default="fish-dip"
+        See :func:`resolve_strategy`.
+    optimizer : {"adafactor", "adamw"}, default="adafactor"
+        ``"adafactor"`` is the reference's (``scale_parameter=True``,
+        ``relative_step=False``); ``"adamw"`` is :class:`SparseAdamW`.
+    lr : float or None, default=None
+        None gives 1e-2 for Adafactor (as the reference) and 1e-4 for AdamW.
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW only: Adafactor's would move masked
+        entries).
+    max_epochs : int, default=1
+        Epochs over ``examples``.
+    max_steps : int or None, default=None
+        Stop after this many optimizer steps; with it, ``max_epochs`` is raised
+        as needed to reach it.
+    batch_size : int, default=8
+        Training batch size.
+    max_grad_norm : float or None, default=1.0
+        Clip the (masked) gradient norm; None disables clipping.
+    device : str, default="auto"
+        ``"auto"``, ``"cpu"``, ``"cuda"``, ...
+    random_state : int, RandomState or None, default=None
+        Seeds shuffling, dropout and random masks.
+    new_parameter_names : iterable of str, default=()
+        Parameters the checkpoint does not provide.
+    pad_token_id : int or None, default=None
+        Input padding id; None reads the model config.
+    importance_batch_size : int, default=16
+        Samples per batched importance pass.
+    callbacks : sequence, default=()
+        More skorch callbacks, run after the sparse update and clipping.
+    verbose : int, default=0
+        skorch verbosity.
+
+    Returns
+    -------
+    net : Seq2SeqNet
+        Fitted; ``net.callbacks_`` holds ``"sparse_update"``, whose
+        ``mask_history_`` and ``timings_`` are the diagnostics.
+    """
+    if optimizer not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}; got {optimizer!r}.")
+    check_seq2seq_model(model)
+    optimizer_cls, default_lr, options = _OPTIMIZERS[optimizer]
+    options = {f"optimizer__{k}": v for k, v in options.items()}
+    options["optimizer__weight_decay"] = weight_decay
+    if max_steps is not None:
+        max_epochs = max(max_epochs, -(-max_steps // -(-len(examples) // batch_size)))
+    update = SparseUpdate(
+        strategy,
+        new_parameter_names=new_parameter_names,
+        importance_batch_size=importance_batch_size,
+    )
+    clip = [] if max_grad_norm is None else [("clip", GradientNormClipping(max_grad_norm))]
+    net = Seq2SeqNet(
+        model,
+        optimizer=optimizer_cls,
+        lr=default_lr if lr is None else lr,
+        max_epochs=max_epochs,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        device=resolve_device(device),
+        random_state=random_state,
+        pad_token_id=pad_token_id,
+        callbacks=[("sparse_update", update), *clip, *callbacks],
+        verbose=verbose,
+        **options,
+    )
+    return net.fit(examples)

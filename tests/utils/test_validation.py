@@ -1,0 +1,51 @@
+import pytest
+
+from sklearn_fishdip.utils._validation import (
+    check_relation_target,
+    check_same_length,
+    check_token_lists,
+    check_tokens,
+)
+
+
+def test_token_lists_are_copied_and_checked():
+    X = [("EU", "rejects"), ["call"]]
+    checked = check_token_lists(X)
+    assert checked == [["EU", "rejects"], ["call"]]
+    assert checked[1] is not X[1]
+
+
+@pytest.mark.parametrize(
+    "X, error, message",
+    [
+        ([], ValueError, "X is empty"),
+        ("EU rejects", TypeError, "X must be a list of token lists"),
+        ([["EU"], "rejects"], TypeError, "tokens of sentence 1 must be a list"),
+        ([["EU", None]], TypeError, "token 1 of sentence 0 must be a string, got NoneType"),
+        ([["EU", " "]], ValueError, "token 1 of sentence 0 is ' '"),
+    ],
+)
+def test_bad_token_lists(X, error, message):
+    with pytest.raises(error, match=message):
+        check_token_lists(X)
+
+
+def test_lengths_must_match():
+    check_same_length([["a"]], [["O"]])
+    with pytest.raises(ValueError, match="1 sentences but 2 targets"):
+        check_same_length([["a"]], [["O"], ["O"]])
+    with pytest.raises(TypeError, match="y must be a list"):
+        check_same_length([["a"]], None)
+
+
+def test_relation_target_defaults_and_index_in_messages():
+    entities, relations = check_relation_target({"entities": [[0, 1, "Peop"]]}, 2)
+    assert entities == [(0, 1, "Peop")] and relations == []
+    with pytest.raises(ValueError, match="entity 0 of sentence 4"):
+        check_relation_target({"entities": [(0, 3, "Peop")]}, 2, index=4)
+    with pytest.raises(TypeError, match="needs integer start"):
+        check_relation_target({"entities": [(True, 1, "Peop")]}, 2)
+
+
+def test_tokens_accepts_tuples():
+    assert check_tokens(("a", "b")) == ["a", "b"]
