@@ -3,9 +3,15 @@
 Sequence labeling tasks (NER, joint entity and relation extraction) are
 written as augmented natural language (:mod:`sklearn_fishdip.augmented`) and
 learned by a pretrained seq2seq model of which only a small, changing subset
-of parameters is trained (:mod:`sklearn_fishdip.sparse`, FISH-DIP).
+of parameters is trained (:mod:`sklearn_fishdip.sparse`, FISH-DIP). The
+estimators :class:`FishDipNER` and :class:`FishDipRelationExtractor` wrap it
+all behind ``fit``/``predict``.
 """
+
+from ._models import DEFAULT_MODEL
+from ._ner import FishDipNER
+from ._relations import FishDipRelationExtractor
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = ["DEFAULT_MODEL", "FishDipNER", "FishDipRelationExtractor", "__version__"]

@@ -10,3 +10,5 @@ import torch  # noqa: E402
 
 # CI and developer machines have 2 cores; oversubscription makes tests slower, not faster.
 torch.set_num_threads(1)
+
+from tests.estimator_fixtures import tiny_t5_path  # noqa: E402,F401  (shared fixture)

@@ -37,15 +37,25 @@ def test_entity_scores_accept_tuples_and_check_lengths():
 
 
 def test_relation_scores_need_both_entities_right():
-    gold = [{"entities": [(0, 1, "Peop"), (2, 3, "Org"), (4, 5, "Loc")],
-             "relations": [(0, 1, "Work_For"), (1, 2, "OrgBased_In")]}]
-    pred = [{"entities": [(0, 1, "Peop"), (2, 3, "Org"), (4, 6, "Loc")],
-             "relations": [(0, 1, "Work_For"), (1, 2, "OrgBased_In"), (0, 2, "Live_In")]}]
+    gold = [
+        {
+            "entities": [(0, 1, "Peop"), (2, 3, "Org"), (4, 5, "Loc")],
+            "relations": [(0, 1, "Work_For"), (1, 2, "OrgBased_In")],
+        }
+    ]
+    pred = [
+        {
+            "entities": [(0, 1, "Peop"), (2, 3, "Org"), (4, 6, "Loc")],
+            "relations": [(0, 1, "Work_For"), (1, 2, "OrgBased_In"), (0, 2, "Live_In")],
+        }
+    ]
     precision, recall, f1 = relation_precision_recall_f1(gold, pred)
     assert (precision, recall) == (pytest.approx(1 / 3), 0.5)
     assert f1 == pytest.approx(0.4)
     assert relation_precision_recall_f1(gold, pred, level="entities")[:2] == (
-        pytest.approx(2 / 3), pytest.approx(2 / 3))
+        pytest.approx(2 / 3),
+        pytest.approx(2 / 3),
+    )
     assert relation_f1_score(gold, gold) == 1.0
     with pytest.raises(ValueError, match="level must be"):
         relation_precision_recall_f1(gold, pred, level="spans")

@@ -39,7 +39,9 @@ def encode_ner_spans(tokens, spans, label_names=None) -> str:
     tokens = check_tokens(tokens)
     spans = check_spans(spans, len(tokens))
     verbalizer = build_verbalizer(sorted({label for _, _, label in spans}), label_names)
-    annotations = [Annotation(start, end, verbalizer.verbalize(label)) for start, end, label in spans]
+    annotations = [
+        Annotation(start, end, verbalizer.verbalize(label)) for start, end, label in spans
+    ]
     text, dropped = write_augmented(escape_tokens(tokens), annotations)
     if dropped:
         warn_crossing(dropped)

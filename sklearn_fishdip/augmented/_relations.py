@@ -18,7 +18,6 @@ from dataclasses import replace
 from ..utils._validation import check_relation_target, check_tokens
 from ._entities import build_verbalizer, escape_tokens, read_entities, warn_crossing
 from ._parser import parse_augmented
-from ._report import DecodeErrors
 from ._verbalizer import LabelVerbalizer
 from ._writer import Annotation, write_augmented
 
@@ -110,7 +109,10 @@ def _write(words, target, entity_verbalizer, relation_verbalizer) -> str:
     annotations = []
     for index, (start, end, label) in enumerate(entities):
         tags = tuple(
-            (relation_verbalizer.verbalize(rel), " ".join(words[entities[tail][0] : entities[tail][1]]))
+            (
+                relation_verbalizer.verbalize(rel),
+                " ".join(words[entities[tail][0] : entities[tail][1]]),
+            )
             for head, tail, rel in target["relations"]
             if head == index
         )

@@ -18,9 +18,7 @@ def _entities_of(item):
         return [(e["start"], e["end"], e["type"]) for e in item["entities"]]
     if "tags" in item:
         if len(item["tags"]) != len(item["tokens"]):
-            raise ValueError(
-                f"has {len(item['tags'])} tags for {len(item['tokens'])} tokens"
-            )
+            raise ValueError(f"has {len(item['tags'])} tags for {len(item['tokens'])} tokens")
         return tags_to_spans(item["tags"], scheme="BILOU")
     raise ValueError("has neither 'entities' nor 'tags'")
 

@@ -11,14 +11,28 @@ _PATTERNS = (
     ("norms", ("layer_norm", "layernorm", "rmsnorm", "_ln.", ".ln_")),
     (
         "embeddings",
-        ("embed", "shared.", "lm_head.", "relative_attention_bias", "predictions.decoder",
-         "predictions.bias"),
+        (
+            "embed",
+            "shared.",
+            "lm_head.",
+            "relative_attention_bias",
+            "predictions.decoder",
+            "predictions.bias",
+        ),
     ),
     ("attention", ("attention", "attn", ".q.", ".k.", ".v.", ".o.")),
     (
         "feed-forward",
-        ("densereludense", "densegatedactdense", "intermediate", "output.dense", "fc1", "fc2",
-         "mlp", "ffn"),
+        (
+            "densereludense",
+            "densegatedactdense",
+            "intermediate",
+            "output.dense",
+            "fc1",
+            "fc2",
+            "mlp",
+            "ffn",
+        ),
     ),
 )
 
@@ -74,7 +88,8 @@ class ParameterIndex:
         self.names = list(self.params)
         by_id = {id(p): n for n, p in self.params.items()}
         self.aliases = {
-            n: by_id[id(p)] for n, p in model.named_parameters(remove_duplicate=False)
+            n: by_id[id(p)]
+            for n, p in model.named_parameters(remove_duplicate=False)
             if id(p) in by_id
         }
         unknown = sorted(set(new_parameter_names) - set(self.aliases))
@@ -246,4 +261,3 @@ def describe_selection(index, mask, previous, *, step, seconds, **extra):
         "seconds": seconds,
         **extra,
     }
-

@@ -119,11 +119,7 @@ class Seq2SeqNet(NeuralNet):
 
     def _autocast(self):
         device = torch.device(self.device)
-        if (
-            self.autocast == "auto"
-            and device.type == "cuda"
-            and torch.cuda.is_bf16_supported()
-        ):
+        if self.autocast == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported():
             return torch.autocast("cuda", dtype=torch.bfloat16)
         return contextlib.nullcontext()
 

@@ -360,7 +360,8 @@ class DPS(SparseStrategy):
         model = ctx.model
         embedded = {id(m.weight) for m in model.modules() if isinstance(m, torch.nn.Embedding)}
         linear = {
-            id(m.weight) for m in model.modules()
+            id(m.weight)
+            for m in model.modules()
             if isinstance(m, torch.nn.Linear) and id(m.weight) not in embedded
         }
         return [n for n in self._pool(ctx) if id(ctx.index.params[n]) in linear]
@@ -421,7 +422,8 @@ class BitFit(SparseStrategy):
 
     def initial_mask(self, ctx):
         biases = [
-            n for n in self._pool(ctx)
+            n
+            for n in self._pool(ctx)
             if n.rsplit(".", 1)[-1] == "bias" and ctx.index.params[n].dim() == 1
         ]
         if not biases:
@@ -462,9 +464,7 @@ class RandomMask(SparseStrategy):
     def initial_mask(self, ctx):
         pool = self._pool(ctx)
         k = budget_size(self.keep_ratio, ctx.index.numel(pool))
-        scores = {
-            n: torch.rand(ctx.index.params[n].shape, generator=ctx.generator) for n in pool
-        }
+        scores = {n: torch.rand(ctx.index.params[n].shape, generator=ctx.generator) for n in pool}
         exempt = self._exempt(ctx)
         selected = _to_devices(ctx.index, top_k_indices(scores, k))
         return ParameterMask(dense=exempt, sparse=selected, budget_exempt=exempt), {}

@@ -150,7 +150,5 @@ def make_tiny_bert2bert(seed=0, hidden_size=16, num_layers=1, dropout_rate=0.1):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = EncoderDecoderModel(config=config)
-    new = frozenset(
-        name for name, _ in model.named_parameters() if ".crossattention." in name
-    )
+    new = frozenset(name for name, _ in model.named_parameters() if ".crossattention." in name)
     return model, tokenizer, new

@@ -126,7 +126,9 @@ def check_spans(spans, n_tokens: int, *, index: int | None = None) -> list[tuple
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
             raise TypeError(f"entity {number}{_where(index)} {span!r} needs integer start and end")
         if not isinstance(label, str) or not label:
-            raise TypeError(f"entity {number}{_where(index)} {span!r} needs a non-empty string type")
+            raise TypeError(
+                f"entity {number}{_where(index)} {span!r} needs a non-empty string type"
+            )
         if not 0 <= start < end <= n_tokens:
             raise ValueError(
                 f"entity {number}{_where(index)} {span!r} is empty or outside the sentence "

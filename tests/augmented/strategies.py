@@ -6,7 +6,9 @@ from sklearn_fishdip.augmented import spans_to_tags
 
 # Tokens mix ordinary words, the markup characters and the escape codes themselves.
 token = st.one_of(
-    st.sampled_from(["EU", "rejects", "German", "call", "person", "works", "for", "-", "1996-08-22"]),
+    st.sampled_from(
+        ["EU", "rejects", "German", "call", "person", "works", "for", "-", "1996-08-22"]
+    ),
     st.sampled_from(["[", "]", "|", "=", "[x]", "a=b", "-LSB-", "-DASH-", "--EQ-"]),
     st.text(st.characters(blacklist_categories=("Z", "C")), min_size=1, max_size=6),
 )

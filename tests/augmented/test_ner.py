@@ -74,14 +74,23 @@ def test_uncased_generation_needs_ignore_case():
         # '=' inside the type: format error
         ("[ EU | organization = x ] rejects German call", ["O"] * 4, {"format_error": 1}),
         # an extra tag: format error but the entity stays
-        ("[ EU | organization | extra ] rejects German call", ["B-ORG", "O", "O", "O"],
-         {"format_error": 1}),
+        (
+            "[ EU | organization | extra ] rejects German call",
+            ["B-ORG", "O", "O", "O"],
+            {"format_error": 1},
+        ),
         # unbalanced brackets
-        ("[ EU | organization ] ] rejects German call", ["B-ORG", "O", "O", "O"],
-         {"format_error": 1, "wrong_reconstruction": 1}),
+        (
+            "[ EU | organization ] ] rejects German call",
+            ["B-ORG", "O", "O", "O"],
+            {"format_error": 1, "wrong_reconstruction": 1},
+        ),
         # a misspelt word still aligns (substitution), reconstruction is wrong
-        ("[ EU | organization ] rejects [ Germany | miscellaneous ] call",
-         ["B-ORG", "O", "B-MISC", "O"], {"wrong_reconstruction": 1}),
+        (
+            "[ EU | organization ] rejects [ Germany | miscellaneous ] call",
+            ["B-ORG", "O", "B-MISC", "O"],
+            {"wrong_reconstruction": 1},
+        ),
         # nothing parseable at all
         ("", ["O"] * 4, {"wrong_reconstruction": 1}),
     ],
@@ -108,7 +117,9 @@ def test_nested_spans_round_trip_and_overlaps_resolve_outer_first():
     assert decode_ner_spans(text, words, CONLL)[0] == spans
     assert decode_ner(text, words, CONLL)[0] == ["B-ORG", "I-ORG", "I-ORG", "O"]
     assert resolve_overlaps([(2, 3, "LOC"), (0, 3, "ORG"), (3, 5, "PER"), (4, 6, "MISC")]) == [
-        (0, 3, "ORG"), (3, 5, "PER")]
+        (0, 3, "ORG"),
+        (3, 5, "PER"),
+    ]
 
 
 def test_crossing_spans_are_reported():
@@ -145,8 +156,9 @@ def test_decode_refuses_non_text():
 def test_decode_inverts_encode(scheme, data):
     words, tags = data.draw(tagged_sentences(scheme))
     text = encode_ner(words, tags, scheme=scheme)
-    decoded, errors = decode_ner(text, words, ["PER", "LOC", "ORG", "MISC", "Work_For",
-                                                "dateOfBirth"], scheme=scheme)
+    decoded, errors = decode_ner(
+        text, words, ["PER", "LOC", "ORG", "MISC", "Work_For", "dateOfBirth"], scheme=scheme
+    )
     assert decoded == tags
     assert not errors.any
 
@@ -158,14 +170,17 @@ def test_decode_inverts_encode_for_nested_spans(data):
     spans = sorted(data.draw(nested_spans(0, len(words))))
     # Two brackets of one span and one type are one entity.
     text = encode_ner_spans(words, spans)
-    decoded, errors = decode_ner_spans(text, words, ["PER", "LOC", "ORG", "MISC", "Work_For",
-                                                     "dateOfBirth"])
+    decoded, errors = decode_ner_spans(
+        text, words, ["PER", "LOC", "ORG", "MISC", "Work_For", "dateOfBirth"]
+    )
     assert decoded == spans
     assert not errors.any
 
 
-@given(text=st.text(st.sampled_from(list("[]|= abEU")), max_size=40) | st.text(max_size=40),
-       words=tokens)
+@given(
+    text=st.text(st.sampled_from(list("[]|= abEU")), max_size=40) | st.text(max_size=40),
+    words=tokens,
+)
 @settings(max_examples=150, deadline=None)
 def test_decoding_never_raises_on_any_text(text, words):
     tags, errors = decode_ner(text, words, CONLL)

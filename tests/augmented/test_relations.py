@@ -47,8 +47,10 @@ def test_targets_come_back_in_canonical_order():
 
 def test_tail_resolution_prefers_the_nearest_mention_and_avoids_repeats():
     words = "Acme said Smith of Acme left Acme".split()
-    text = ("[ Acme | organization ] said [ Smith | person | works for = Acme | works for = Acme ]"
-            " of [ Acme | organization ] left [ Acme | organization ]")
+    text = (
+        "[ Acme | organization ] said [ Smith | person | works for = Acme | works for = Acme ]"
+        " of [ Acme | organization ] left [ Acme | organization ]"
+    )
     target, errors = decode(text, words)
     # gaps from Smith (2, 3): Acme@4 -> 1, Acme@0 -> 1 (tie: order of appearance), Acme@6 -> 3
     assert target["relations"] == [(1, 0, "Work_For"), (1, 2, "Work_For")]
@@ -58,19 +60,37 @@ def test_tail_resolution_prefers_the_nearest_mention_and_avoids_repeats():
 @pytest.mark.parametrize(
     "generated, flags, n_relations",
     [
-        ("[ Smith | person | works for = Nobody ] works at [ Acme | organization ] in Boston",
-         {"entity_error": 1}, 0),
-        ("[ Smith | person | eats = Acme ] works at [ Acme | organization ] in Boston",
-         {"label_error": 1}, 0),
-        ("[ Smith | person | works for ] works at [ Acme | organization ] in Boston",
-         {"format_error": 1}, 0),
-        ("[ Smith | person | works for = Acme = x ] works at [ Acme | organization ] in Boston",
-         {"format_error": 1}, 0),
-        ("[ Smith | robot | works for = Acme ] works at [ Acme | organization ] in Boston",
-         {"label_error": 1}, 0),
+        (
+            "[ Smith | person | works for = Nobody ] works at [ Acme | organization ] in Boston",
+            {"entity_error": 1},
+            0,
+        ),
+        (
+            "[ Smith | person | eats = Acme ] works at [ Acme | organization ] in Boston",
+            {"label_error": 1},
+            0,
+        ),
+        (
+            "[ Smith | person | works for ] works at [ Acme | organization ] in Boston",
+            {"format_error": 1},
+            0,
+        ),
+        (
+            "[ Smith | person | works for = Acme = x ] works at [ Acme | organization ] in Boston",
+            {"format_error": 1},
+            0,
+        ),
+        (
+            "[ Smith | robot | works for = Acme ] works at [ Acme | organization ] in Boston",
+            {"label_error": 1},
+            0,
+        ),
         # the unclosed bracket never becomes an entity, so the tail is not found either
-        ("[ Smith | person | works for = Acme ] works at [ Acme | organization in Boston",
-         {"format_error": 1, "entity_error": 1}, 0),
+        (
+            "[ Smith | person | works for = Acme ] works at [ Acme | organization in Boston",
+            {"format_error": 1, "entity_error": 1},
+            0,
+        ),
     ],
 )
 def test_bad_generations_are_counted_not_raised(generated, flags, n_relations):
@@ -92,8 +112,10 @@ def test_case_insensitive_mode_for_uncased_models():
 
 def test_ambiguous_tails_are_found():
     words = "Kennedy met Oswald , who shot Kennedy".split()
-    target = {"entities": [(0, 1, "Peop"), (2, 3, "Peop"), (6, 7, "Peop")],
-              "relations": [(1, 2, "Kill")]}  # the far mention is the gold tail
+    target = {
+        "entities": [(0, 1, "Peop"), (2, 3, "Peop"), (6, 7, "Peop")],
+        "relations": [(1, 2, "Kill")],
+    }  # the far mention is the gold tail
     assert ambiguous_relations(words, target) == [(1, 2, "Kill")]
     assert ambiguous_relations(WORDS, TARGET) == []
     decoded, _ = decode(encode_relations(words, target), words)
@@ -111,13 +133,12 @@ def test_crossing_entities_are_reported():
     [
         ({"entities": [(0, 9, "Peop")]}, ValueError, "outside the sentence"),
         ({"entities": [(1, 1, "Peop")]}, ValueError, "empty"),
-        ({"entities": [(0, 1, "Peop")], "relations": [(0, 3, "Kill")]}, ValueError,
-         "out of range"),
+        ({"entities": [(0, 1, "Peop")], "relations": [(0, 3, "Kill")]}, ValueError, "out of range"),
         ({"entities": [(0, 1, "Peop")], "relations": [(0, 0, "Kill")]}, ValueError, "itself"),
         ({"entities": [(0, 1, "Peop"), (0, 1, "Peop")]}, ValueError, "listed twice"),
         ({"entities": [(0, "1", "Peop")]}, TypeError, "integer start and end"),
         ({"entities": [(0, 1)]}, TypeError, "triple"),
-        ({"entities": []," relations": []}, ValueError, "unknown keys"),
+        ({"entities": [], " relations": []}, ValueError, "unknown keys"),
         ([(0, 1, "Peop")], TypeError, "must be a dict"),
     ],
 )
@@ -130,8 +151,9 @@ def test_bad_targets_are_refused_clearly(target, error, message):
 def relation_targets(draw):
     words = draw(tokens)
     spans = draw(nested_spans(0, len(words)))
-    entities = sorted({(s, e, {"PER": "Peop", "LOC": "Loc", "ORG": "Org"}.get(t, "Other"))
-                       for s, e, t in spans})
+    entities = sorted(
+        {(s, e, {"PER": "Peop", "LOC": "Loc", "ORG": "Org"}.get(t, "Other")) for s, e, t in spans}
+    )
     pairs = [(h, t) for h in range(len(entities)) for t in range(len(entities)) if h != t]
     chosen = draw(st.lists(st.sampled_from(pairs), unique=True, max_size=4)) if pairs else []
     relations = sorted({(h, t, draw(st.sampled_from(RELATION_TYPES))) for h, t in chosen})

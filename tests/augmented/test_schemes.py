@@ -63,16 +63,21 @@ def test_non_string_tags_and_bad_schemes():
 
 @pytest.mark.parametrize(
     "spans, message",
-    [([(1, 1, "PER")], "empty or outside"), ([(0, 9, "PER")], "outside"),
-     ([(0, 2, "PER"), (1, 3, "LOC")], "overlaps")],
+    [
+        ([(1, 1, "PER")], "empty or outside"),
+        ([(0, 9, "PER")], "outside"),
+        ([(0, 2, "PER"), (1, 3, "LOC")], "overlaps"),
+    ],
 )
 def test_bad_spans_are_refused(spans, message):
     with pytest.raises(ValueError, match=message):
         spans_to_tags(spans, 4)
 
 
-@given(st.integers(0, 15).flatmap(lambda n: st.tuples(st.just(n), flat_spans(n))),
-       st.sampled_from(SCHEMES))
+@given(
+    st.integers(0, 15).flatmap(lambda n: st.tuples(st.just(n), flat_spans(n))),
+    st.sampled_from(SCHEMES),
+)
 def test_spans_and_tags_round_trip_in_every_scheme(case, scheme):
     n_tokens, spans = case
     tags = spans_to_tags(spans, n_tokens, scheme)

@@ -27,8 +27,10 @@ def test_load_conll_reads_sentences_and_skips_docstart(tmp_path):
 
 @pytest.mark.parametrize(
     "text, message",
-    [("EU B-ORG\nrejects\n", r"bad\.txt:2: expected a token and a tag"),
-     ("EU B-ORG\nrejects PER\n", r"bad\.txt:2: malformed tag 'PER'")],
+    [
+        ("EU B-ORG\nrejects\n", r"bad\.txt:2: expected a token and a tag"),
+        ("EU B-ORG\nrejects PER\n", r"bad\.txt:2: malformed tag 'PER'"),
+    ],
 )
 def test_load_conll_names_the_bad_line(tmp_path, text, message):
     path = tmp_path / "bad.txt"
@@ -50,19 +52,24 @@ def test_unreadable_files_name_the_path(tmp_path):
 
 def test_load_spert_turns_bilou_tags_into_spans(tmp_path):
     data = [
-        {"tokens": ["John", "Smith", "works", "for", "Acme", "Corp", "."],
-         "tags": ["B-Peop", "L-Peop", "O", "O", "B-Org", "L-Org", "O"],
-         "relations": [{"head": 0, "tail": 1, "type": "Work_For"}], "orig_id": 7},
+        {
+            "tokens": ["John", "Smith", "works", "for", "Acme", "Corp", "."],
+            "tags": ["B-Peop", "L-Peop", "O", "O", "B-Org", "L-Org", "O"],
+            "relations": [{"head": 0, "tail": 1, "type": "Work_For"}],
+            "orig_id": 7,
+        },
         {"tokens": ["Rain", "."], "tags": ["O", "O"], "relations": []},
-        {"tokens": ["Paris", "is", "big"],
-         "entities": [{"type": "Loc", "start": 0, "end": 1}], "relations": []},
+        {
+            "tokens": ["Paris", "is", "big"],
+            "entities": [{"type": "Loc", "start": 0, "end": 1}],
+            "relations": [],
+        },
     ]
     path = tmp_path / "data.json"
     path.write_text(json.dumps(data))
     X, y = load_spert(path)
     assert X[0] == data[0]["tokens"]
-    assert y[0] == {"entities": [(0, 2, "Peop"), (4, 6, "Org")],
-                    "relations": [(0, 1, "Work_For")]}
+    assert y[0] == {"entities": [(0, 2, "Peop"), (4, 6, "Org")], "relations": [(0, 1, "Work_For")]}
     assert y[1] == {"entities": [], "relations": []}
     assert y[2] == {"entities": [(0, 1, "Loc")], "relations": []}
 
@@ -74,12 +81,17 @@ def test_load_spert_turns_bilou_tags_into_spans(tmp_path):
         ('{"tokens": []}', "expected a JSON list"),
         ('[{"tags": ["O"]}]', "sentence 0: expected an object with 'tokens'"),
         ('[{"tokens": ["a"], "tags": ["O", "O"], "relations": []}]', "sentence 0"),
-        ('[{"tokens": ["a", "b"], "tags": ["U-Peop", "O"], '
-         '"relations": [{"head": 0, "tail": 4, "type": "Kill"}]}]', "sentence 0: relation 0"),
+        (
+            '[{"tokens": ["a", "b"], "tags": ["U-Peop", "O"], '
+            '"relations": [{"head": 0, "tail": 4, "type": "Kill"}]}]',
+            "sentence 0: relation 0",
+        ),
         ('[{"tokens": ["a"], "tags": ["B-Peop"]}]', "sentence 0: .*never closed"),
         ('[{"tokens": ["a"], "relations": []}]', "neither 'entities' nor 'tags'"),
-        ('[{"tokens": ["a", "b"], "tags": ["U-Peop", "U-Org"], "relations": [{"head": 0}]}]',
-         "missing key 'tail'"),
+        (
+            '[{"tokens": ["a", "b"], "tags": ["U-Peop", "U-Org"], "relations": [{"head": 0}]}]',
+            "missing key 'tail'",
+        ),
     ],
 )
 def test_load_spert_names_the_problem(tmp_path, content, message):
@@ -102,18 +114,20 @@ def test_low_resource_subset_follows_the_protocol():
 
 
 def test_low_resource_subset_leaves_the_global_rng_alone():
-    before = np.random.get_state()[1].copy()
+    before = np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global state)
     low_resource_subset([["a"], ["b"]], [["O"], ["O"]], 0.5, random_state=3)
-    assert np.array_equal(before, np.random.get_state()[1])
+    assert np.array_equal(before, np.random.get_state()[1])  # noqa: NPY002
 
 
 @pytest.mark.parametrize(
     "X, y, fraction, error, message",
-    [([["a"]], [["O"], ["O"]], 0.5, ValueError, "different lengths"),
-     ([["a"]], [["O"]], 0.0, ValueError, r"fraction must be in \(0, 1\]"),
-     ([["a"]], [["O"]], 1.5, ValueError, "fraction must be"),
-     ([["a"]], [["O"]], "half", TypeError, "fraction must be a number"),
-     ([], [], 0.5, ValueError, "X is empty")],
+    [
+        ([["a"]], [["O"], ["O"]], 0.5, ValueError, "different lengths"),
+        ([["a"]], [["O"]], 0.0, ValueError, r"fraction must be in \(0, 1\]"),
+        ([["a"]], [["O"]], 1.5, ValueError, "fraction must be"),
+        ([["a"]], [["O"]], "half", TypeError, "fraction must be a number"),
+        ([], [], 0.5, ValueError, "X is empty"),
+    ],
 )
 def test_low_resource_subset_bad_input(X, y, fraction, error, message):
     with pytest.raises(error, match=message):

@@ -41,7 +41,9 @@ def test_conll04_train_round_trips_except_ambiguous_tails():
     n_ambiguous, n_repeated_tail_text, mismatches = 0, 0, []
     for index, (tokens, target) in enumerate(zip(X, y)):
         names = [" ".join(tokens[start:end]) for start, end, _ in target["entities"]]
-        n_repeated_tail_text += sum(names.count(names[tail]) > 1 for _, tail, _ in target["relations"])
+        n_repeated_tail_text += sum(
+            names.count(names[tail]) > 1 for _, tail, _ in target["relations"]
+        )
         decoded, errors = decode_relations(
             encode_relations(tokens, target), tokens, entity_types, relation_types
         )

@@ -65,9 +65,7 @@ def test_mask_counts_overlap_and_diagnostics(t5):
     q = "encoder.block.0.layer.0.SelfAttention.q.weight"
     norm = "encoder.final_layer_norm.weight"
     first = ParameterMask(sparse={q: torch.tensor([0, 1, 2, 3], dtype=torch.int32)})
-    second = ParameterMask(
-        dense=[norm], sparse={q: torch.tensor([2, 3, 4, 5], dtype=torch.int32)}
-    )
+    second = ParameterMask(dense=[norm], sparse={q: torch.tensor([2, 3, 4, 5], dtype=torch.int32)})
     assert first.state(q) == "sparse" and first.state(norm) == "frozen"
     assert second.n_selected(index) == 4 + 16
     assert second.overlap(first, index) == pytest.approx(2 / 20)

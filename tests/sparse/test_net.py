@@ -40,15 +40,20 @@ def _refreshing():
     return FishDip(keep_ratio=0.05, refresh_every=3, n_samples=2)
 
 
-@pytest.mark.parametrize(
-    "optimizer, weight_decay", [("adamw", 0.01), ("adafactor", 0.0)]
-)
+@pytest.mark.parametrize("optimizer, weight_decay", [("adamw", 0.01), ("adafactor", 0.0)])
 def test_off_mask_entries_never_change(t5, optimizer, weight_decay):
     model, tokenizer = t5
     check = FrozenCheck()
     net = fit_sparse(
-        model, tokenize(tokenizer, 8), _refreshing(), optimizer=optimizer, lr=1e-2,
-        weight_decay=weight_decay, max_steps=7, batch_size=2, random_state=0,
+        model,
+        tokenize(tokenizer, 8),
+        _refreshing(),
+        optimizer=optimizer,
+        lr=1e-2,
+        weight_decay=weight_decay,
+        max_steps=7,
+        batch_size=2,
+        random_state=0,
         callbacks=[check],
     )
     history = dict(net.callbacks_)["sparse_update"].mask_history_
@@ -62,8 +67,15 @@ def test_dense_optimizer_is_restored_and_state_cleared(t5):
     model, tokenizer = t5
     check = FrozenCheck()
     net = Seq2SeqNet(
-        model, optimizer=torch.optim.AdamW, lr=1e-2, optimizer__weight_decay=0.01,
-        max_epochs=1, max_steps=7, batch_size=2, random_state=0, verbose=0,
+        model,
+        optimizer=torch.optim.AdamW,
+        lr=1e-2,
+        optimizer__weight_decay=0.01,
+        max_epochs=1,
+        max_steps=7,
+        batch_size=2,
+        random_state=0,
+        verbose=0,
         callbacks=[("sparse_update", SparseUpdate(_refreshing())), check],
     ).fit(tokenize(tokenizer, 14))
     assert check.violations == 0
@@ -78,8 +90,13 @@ def test_dense_optimizer_is_restored_and_state_cleared(t5):
 def test_sparse_adamw_state_follows_mask_and_is_small(t5):
     model, tokenizer = t5
     net = fit_sparse(
-        model, tokenize(tokenizer, 8), _refreshing(), optimizer="adamw", max_steps=4,
-        batch_size=2, random_state=0,
+        model,
+        tokenize(tokenizer, 8),
+        _refreshing(),
+        optimizer="adamw",
+        max_steps=4,
+        batch_size=2,
+        random_state=0,
     )
     update = dict(net.callbacks_)["sparse_update"]
     for name, param in update.context_.index.params.items():
@@ -90,13 +107,23 @@ def test_sparse_adamw_state_follows_mask_and_is_small(t5):
             assert state == {"mode": "frozen"}
     sparse = optimizer_state_bytes(net.optimizer_)
     dense_net = fit_sparse(
-        make_tiny_t5()[0], tokenize(tokenizer, 8), "full", optimizer="adamw", max_steps=1,
-        batch_size=2, random_state=0,
+        make_tiny_t5()[0],
+        tokenize(tokenizer, 8),
+        "full",
+        optimizer="adamw",
+        max_steps=1,
+        batch_size=2,
+        random_state=0,
     )
     ratio = FishDip(keep_ratio=0.01)
     one_percent = fit_sparse(
-        make_tiny_t5()[0], tokenize(tokenizer, 8), ratio, optimizer="adamw", max_steps=1,
-        batch_size=2, random_state=0,
+        make_tiny_t5()[0],
+        tokenize(tokenizer, 8),
+        ratio,
+        optimizer="adamw",
+        max_steps=1,
+        batch_size=2,
+        random_state=0,
     )
     assert sparse < optimizer_state_bytes(dense_net.optimizer_)
     assert optimizer_state_bytes(one_percent.optimizer_) <= 0.05 * optimizer_state_bytes(
@@ -108,8 +135,14 @@ def test_new_parameters_train_outside_the_budget(bert2bert):
     model, tokenizer, new = bert2bert
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     net = fit_sparse(
-        model, tokenize(tokenizer, 6), FishDip(keep_ratio=0.01), new_parameter_names=new,
-        max_steps=3, batch_size=2, random_state=0, lr=1e-2,
+        model,
+        tokenize(tokenizer, 6),
+        FishDip(keep_ratio=0.01),
+        new_parameter_names=new,
+        max_steps=3,
+        batch_size=2,
+        random_state=0,
+        lr=1e-2,
     )
     record = dict(net.callbacks_)["sparse_update"].mask_history_[0]
     n_new = sum(p.numel() for n, p in model.named_parameters() if n in new)
@@ -122,8 +155,13 @@ def test_new_parameters_train_outside_the_budget(bert2bert):
 
     model, tokenizer, new = make_tiny_bert2bert()
     net = fit_sparse(
-        model, tokenize(tokenizer, 6), FishDip(keep_ratio=0.01, train_new_parameters=False),
-        new_parameter_names=new, max_steps=1, batch_size=2, random_state=0,
+        model,
+        tokenize(tokenizer, 6),
+        FishDip(keep_ratio=0.01, train_new_parameters=False),
+        new_parameter_names=new,
+        max_steps=1,
+        batch_size=2,
+        random_state=0,
     )
     record = dict(net.callbacks_)["sparse_update"].mask_history_[0]
     assert record["n_exempt"] == 0
@@ -134,8 +172,14 @@ def test_bitfit_touches_only_biases(bert2bert):
     model, tokenizer, new = bert2bert
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     fit_sparse(
-        model, tokenize(tokenizer, 4), BitFit(train_new_parameters=False), max_steps=2,
-        batch_size=2, random_state=0, optimizer="adamw", lr=1e-2,
+        model,
+        tokenize(tokenizer, 4),
+        BitFit(train_new_parameters=False),
+        max_steps=2,
+        batch_size=2,
+        random_state=0,
+        optimizer="adamw",
+        lr=1e-2,
     )
     changed = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
     assert changed and all(n.endswith("bias") for n in changed)
@@ -170,8 +214,13 @@ def test_same_seed_bit_identical_and_global_rng_untouched(t5):
 def test_net_records_losses_steps_and_timings(t5):
     model, tokenizer = t5
     net = fit_sparse(
-        model, tokenize(tokenizer, 5), FishDip(refresh_every=2), max_epochs=1, max_steps=4,
-        batch_size=2, random_state=0,
+        model,
+        tokenize(tokenizer, 5),
+        FishDip(refresh_every=2),
+        max_epochs=1,
+        max_steps=4,
+        batch_size=2,
+        random_state=0,
     )
     assert net.n_steps_ == 4  # 3 batches per epoch: the max_epochs grows to 2
     assert not torch.isnan(net.sample_losses_).any()
@@ -217,7 +266,11 @@ def test_bad_optimizer_name(t5):
 def test_clipping_before_masking_is_rejected(t5):
     model, tokenizer = t5
     net = Seq2SeqNet(
-        model, optimizer=SparseAdamW, max_epochs=1, batch_size=2, verbose=0,
+        model,
+        optimizer=SparseAdamW,
+        max_epochs=1,
+        batch_size=2,
+        verbose=0,
         callbacks=[("clip", GradientNormClipping(1.0)), ("sparse_update", SparseUpdate())],
     )
     with pytest.raises(ValueError, match="before GradientNormClipping"):

@@ -109,9 +109,7 @@ def test_freezes_zero_gradients():
     assert freezes_zero_gradients(SparseAdamW(p))
     assert freezes_zero_gradients(Adafactor(p, lr=1e-2, relative_step=False))
     assert not freezes_zero_gradients(Adafactor(p, lr=1e-2, relative_step=False, beta1=0.9))
-    assert not freezes_zero_gradients(
-        Adafactor(p, lr=1e-2, relative_step=False, weight_decay=0.1)
-    )
+    assert not freezes_zero_gradients(Adafactor(p, lr=1e-2, relative_step=False, weight_decay=0.1))
     assert not freezes_zero_gradients(torch.optim.AdamW(p))
 
 

@@ -23,16 +23,27 @@ from .conftest import tokenize
 
 def _context(model, examples, running=None, seed=0):
     return SelectionContext(
-        model, ParameterIndex(model), examples, batch_size=2, max_steps=10,
-        generator=torch.Generator().manual_seed(seed), pad_token_id=0,
+        model,
+        ParameterIndex(model),
+        examples,
+        batch_size=2,
+        max_steps=10,
+        generator=torch.Generator().manual_seed(seed),
+        pad_token_id=0,
         running_losses=running,
     )
 
 
 @pytest.mark.parametrize(
     "alias, cls",
-    [("fish-dip", FishDip), ("fish", Fish), ("dps", DPS), ("bitfit", BitFit),
-     ("random", RandomMask), ("full", Full)],
+    [
+        ("fish-dip", FishDip),
+        ("fish", Fish),
+        ("dps", DPS),
+        ("bitfit", BitFit),
+        ("random", RandomMask),
+        ("full", Full),
+    ],
 )
 def test_resolve_aliases(alias, cls):
     strategy = resolve_strategy(alias)
@@ -50,7 +61,10 @@ def test_resolve_errors():
 def test_params_and_clone():
     strategy = FishDip(keep_ratio=0.05, refresh_every=7)
     assert strategy.get_params() == {
-        "keep_ratio": 0.05, "refresh_every": 7, "n_samples": None, "ranking": "running",
+        "keep_ratio": 0.05,
+        "refresh_every": 7,
+        "n_samples": None,
+        "ranking": "running",
         "train_new_parameters": True,
     }
     assert clone(strategy).set_params(keep_ratio=0.2).keep_ratio == 0.2
@@ -80,8 +94,16 @@ def test_validation_happens_in_validate_not_init(strategy, match):
 
 @pytest.mark.parametrize(
     "n, batch, expected",
-    [(140, 32, 3), (1404, 32, 4), (5992, 32, 18), (9, 32, 3), (5, 32, 3), (2, 32, 1),
-     (10_000, 32, 25), (1404, 8, 17)],
+    [
+        (140, 32, 3),
+        (1404, 32, 4),
+        (5992, 32, 18),
+        (9, 32, 3),
+        (5, 32, 3),
+        (2, 32, 1),
+        (10_000, 32, 25),
+        (1404, 8, 17),
+    ],
 )
 def test_n_samples_default_formula(n, batch, expected):
     assert FishDip().n_samples_for(n, batch) == expected
@@ -118,8 +140,10 @@ def test_fish_dip_full_ranking_uses_a_loss_pass(t5):
 def test_random_mask_reproducible(t5):
     model, tokenizer = t5
     examples = tokenize(tokenizer, 2)
-    masks = [RandomMask(keep_ratio=0.1).initial_mask(_context(model, examples, seed=s))[0]
-             for s in (0, 0, 1)]
+    masks = [
+        RandomMask(keep_ratio=0.1).initial_mask(_context(model, examples, seed=s))[0]
+        for s in (0, 0, 1)
+    ]
     index = ParameterIndex(model)
     same = all(torch.equal(masks[0].sparse[n], masks[1].sparse[n]) for n in masks[0].sparse)
     assert same and masks[0].sparse.keys() == masks[1].sparse.keys()
@@ -145,8 +169,13 @@ def test_bitfit_needs_biases(t5):
 def test_dps_alternates_and_keeps_seventy_percent_per_matrix(t5):
     model, tokenizer = t5
     net = fit_sparse(
-        model, tokenize(tokenizer, 8), DPS(update_ratio=0.25), max_steps=8, batch_size=2,
-        random_state=0, optimizer="adamw",
+        model,
+        tokenize(tokenizer, 8),
+        DPS(update_ratio=0.25),
+        max_steps=8,
+        batch_size=2,
+        random_state=0,
+        optimizer="adamw",
     )
     history = dict(net.callbacks_)["sparse_update"].mask_history_
     # Windows of int(8 * 0.25) = 2 steps: I (1-2), II (3-4), I (5-6), II (7-8).

@@ -1,0 +1,59 @@
+"""Tiny offline models saved to disk, and small data sets, for estimator tests."""
+
+import pytest
+
+from sklearn_fishdip.utils._testing import make_tiny_t5
+
+NER_X = [
+    "John visited Paris".split(),
+    "Mary joined Google in London".split(),
+    "Paul met Anna in Rome".split(),
+    "Smith founded Acme".split(),
+    "they visited New York".split(),
+    "Anna said he met John".split(),
+]
+NER_Y = [
+    ["B-PER", "O", "B-LOC"],
+    ["B-PER", "O", "B-ORG", "O", "B-LOC"],
+    ["B-PER", "O", "B-PER", "O", "B-LOC"],
+    ["B-PER", "O", "B-ORG"],
+    ["O", "O", "B-LOC", "I-LOC"],
+    ["B-PER", "O", "O", "O", "B-PER"],
+]
+RE_X = NER_X[:4]
+RE_Y = [
+    {"entities": [(0, 1, "Peop"), (2, 3, "Loc")], "relations": []},
+    {
+        "entities": [(0, 1, "Peop"), (2, 3, "Org"), (4, 5, "Loc")],
+        "relations": [(0, 1, "Work_For"), (1, 2, "OrgBased_In")],
+    },
+    {"entities": [(0, 1, "Peop"), (2, 3, "Peop"), (4, 5, "Loc")], "relations": [(1, 2, "Live_In")]},
+    {"entities": [(0, 1, "Peop"), (2, 3, "Org")], "relations": [(0, 1, "Work_For")]},
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_t5_path(tmp_path_factory):
+    """A tiny random T5 and its word-level tokenizer, saved as a local model folder."""
+    model, tokenizer = make_tiny_t5(seed=0, d_model=16)
+    path = tmp_path_factory.mktemp("tiny_t5")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+def fast_params(path, **overrides):
+    """Estimator parameters that train a tiny model in well under a second."""
+    params = dict(
+        model=path,
+        max_epochs=2,
+        batch_size=4,
+        keep_ratio=0.05,
+        refresh_every=2,
+        random_state=0,
+        verbose=0,
+        max_source_length=64,
+        max_target_length=64,
+    )
+    params.update(overrides)
+    return params
