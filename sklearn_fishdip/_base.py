@@ -248,12 +248,16 @@ class BaseFishDip(BaseEstimator):
         )
         update = dict(net.callbacks_)["sparse_update"]
         index = update.context_.index
+        interrupted_at = _interrupted_epoch(net, update, self.max_epochs)
         model = net.module_.to("cpu").eval()
         self.model_ = model
         self.tokenizer_ = tokenizer
         self.uncased_ = loaded.uncased
+        # An epoch cut short by Ctrl-C has no train_loss: history_ lists completed epochs.
         self.history_ = [
-            {"epoch": row["epoch"], "train_loss": float(row["train_loss"])} for row in net.history
+            {"epoch": row["epoch"], "train_loss": float(row["train_loss"])}
+            for row in net.history
+            if "train_loss" in row
         ]
         self.mask_history_ = list(update.mask_history_)
         self.timings_ = dict(update.timings_)
@@ -262,7 +266,105 @@ class BaseFishDip(BaseEstimator):
         self.n_updated_parameters_ = _count_updated(model, load_seq2seq(self.model).model)
         self.grammar_ = AugmentedGrammar(tokenizer, *self._natural_vocabulary())
         self.decode_errors_ = DecodeErrors()
+        if interrupted_at is not None:
+            warnings.warn(
+                f"training interrupted at epoch {interrupted_at} of {self.max_epochs}; "
+                "the estimator keeps the weights reached so far",
+                UserWarning,
+                stacklevel=2,
+            )
         return self
+
+    # ------------------------------------------------------------------ #
+    # Persistence
+    # ------------------------------------------------------------------ #
+
+    def __getstate__(self):
+        """Pickle the sparse difference from the base model instead of the model.
+
+        The state holds the base model's identity (name or path, revision,
+        weight checksum), the entries that differ from it (one safetensors
+        blob of CPU tensors), the parameters and the other fitted attributes;
+        not the weights, the tokenizer or the decoding grammar, which
+        unpickling rebuilds from the cached base model. An unfitted estimator
+        pickles as usual.
+        """
+        state = dict(super().__getstate__())
+        if not self.__sklearn_is_fitted__():
+            return state
+        from ._persistence import getstate
+
+        return getstate(self, state)
+
+    def __setstate__(self, state):
+        from ._persistence import _PICKLE_KEY, setstate
+
+        state = dict(state)
+        persisted = state.pop(_PICKLE_KEY, None)
+        super().__setstate__(state)
+        if persisted is not None:
+            setstate(self, persisted)
+
+    def save(self, path):
+        """Save the fitted estimator to a folder that loads without unpickling.
+
+        The folder holds ``estimator.json`` (class, library version,
+        parameters, fitted vocabularies and diagnostics, the base model's name,
+        revision and sha256) and ``delta.safetensors`` (per changed parameter,
+        int32 flat indices and values, CPU tensors). The base model and its
+        tokenizer are not stored: :meth:`load` rebuilds them from the same
+        base, and refuses a base whose weights changed.
+
+        Parameters
+        ----------
+        path : str or path-like
+            The folder, created if needed.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+
+        Raises
+        ------
+        TypeError
+            If a parameter cannot be stored as JSON (e.g. a ``RandomState``
+            as ``random_state``); pickle such an estimator instead.
+        """
+        check_is_fitted(self)
+        from ._persistence import save_estimator
+
+        save_estimator(self, path)
+        return self
+
+    @classmethod
+    def load(cls, path):
+        """Load an estimator saved with :meth:`save`.
+
+        Only JSON and safetensors are read: nothing is unpickled, so a
+        downloaded folder cannot run code. The model is rebuilt on the CPU
+        from the base model (loaded as the estimator loads it, never with
+        ``trust_remote_code``), whatever device it was trained on.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A folder written by :meth:`save`.
+
+        Returns
+        -------
+        estimator : object
+            The fitted estimator, an instance of this class.
+
+        Raises
+        ------
+        ValueError
+            If the folder is not a saved estimator, holds another class, or
+            the base model is missing or its weights' checksum differs.
+        """
+        from ._persistence import load_estimator
+
+        return load_estimator(path, None if cls is BaseFishDip else cls)
 
     # ------------------------------------------------------------------ #
     # predict
@@ -326,6 +428,28 @@ class BaseFishDip(BaseEstimator):
         # The one attribute predict updates: a report on the last call's generations.
         self.decode_errors_ = errors
         return predictions
+
+
+def _interrupted_epoch(net, update, max_epochs):
+    """The epoch Ctrl-C stopped (skorch swallows KeyboardInterrupt), or None.
+
+    A step cut between the optimizer and the sparse callback's restore may have
+    moved entries outside the mask; they are put back so the model stays sparse.
+    """
+    completed = sum("train_loss" in row for row in net.history)
+    if completed >= max_epochs:
+        return None
+    saved = getattr(update, "_saved", None)
+    if saved:
+        with torch.no_grad():
+            for name, before in saved.items():
+                param = update.context_.index.params[name]
+                if name in update.mask_.sparse:
+                    kept = update.mask_.sparse[name].long()
+                    before.view(-1)[kept] = param.view(-1)[kept]
+                param.copy_(before)
+        update._saved = {}
+    return max(1, len(net.history))
 
 
 def _count_updated(model, base) -> int:
