@@ -362,6 +362,9 @@ def cmd_evaluate(args):
     X, y = _read(_task_of(estimator), args.test, gold=True)
     if not X:
         raise ValueError(f"{args.test}: holds no sentence")
+    if args.limit is not None:
+        # Generation runs at a few sentences per second on a CPU: score a prefix.
+        X, y = X[: args.limit], y[: args.limit]
     _print_scores(scores(estimator, X, y), sys.stdout, as_json=args.json)
     return 0
 
@@ -507,6 +510,12 @@ def build_parser():
     evaluate.add_argument("--model", required=True, metavar="DIR", help="folder written by fit")
     evaluate.add_argument("--test", required=True, metavar="FILE", help="gold data")
     evaluate.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    evaluate.add_argument(
+        "--limit",
+        type=_positive_int,
+        metavar="N",
+        help="score only the first N sentences of the file (default: all)",
+    )
     evaluate.set_defaults(handler=cmd_evaluate)
 
     for command in (predict, evaluate):

@@ -152,6 +152,13 @@ def test_evaluate_ner_report_and_json(files, ner_model, capsys):
     assert "PER" in result["report"]
     estimator = FishDipNER.load(ner_model)
     assert result["micro"]["f1"] == pytest.approx(estimator.score(NER_X, NER_Y))
+    code, out, err = _run(
+        capsys, "evaluate", "--model", ner_model, "--test", files["ner"], "--json", "--limit", "2"
+    )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["n_sentences"] == 2
+    assert result["micro"]["f1"] == pytest.approx(estimator.score(NER_X[:2], NER_Y[:2]))
 
 
 def test_fit_predict_evaluate_relations(files, re_model, tmp_path, capsys):

@@ -1,0 +1,52 @@
+"""Sphinx configuration of the sklearn-fishdip documentation."""
+
+import os
+from datetime import date
+
+import sklearn_fishdip
+
+# The gallery runs examples offline, on the packaged default model.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+project = "sklearn-fishdip"
+author = "sklearn-fishdip developers"
+copyright = f"{date.today().year}, {author}"
+release = sklearn_fishdip.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+    "myst_parser",
+]
+
+autosummary_generate = True
+autodoc_default_options = {"members": True, "inherited-members": False}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+# Our docstrings reference types like "list of str"; do not turn every word into a link.
+numpydoc_xref_param_type = False
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py.md5"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+suppress_warnings = ["config.cache"]
+
+html_theme = "pydata_sphinx_theme"
+html_title = "sklearn-fishdip"
+html_theme_options = {"navigation_with_keys": False}
+
+sphinx_gallery_conf = {
+    "examples_dirs": ["../examples"],
+    "gallery_dirs": ["auto_examples"],
+    "filename_pattern": r"/plot_",
+    "doc_module": ("sklearn_fishdip",),
+    "backreferences_dir": "generated/backreferences",
+    "reference_url": {"sklearn_fishdip": None},
+    "within_subsection_order": "FileNameSortKey",
+    "remove_config_comments": True,
+}
