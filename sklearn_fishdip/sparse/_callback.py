@@ -169,7 +169,9 @@ class SparseUpdate(Callback):
             param.copy_(saved)
         self._saved = {}
         self.steps_ += 1
-        self._select(net, self.strategy_.next_mask, self.steps_)
+        # A selection after the last step would never be used.
+        if self.steps_ < self.context_.max_steps:
+            self._select(net, self.strategy_.next_mask, self.steps_)
 
     def on_train_end(self, net, **kwargs):
         total = time.perf_counter() - self._started

@@ -218,18 +218,20 @@ def test_net_records_losses_steps_and_timings(t5):
         tokenize(tokenizer, 5),
         FishDip(refresh_every=2),
         max_epochs=1,
-        max_steps=4,
+        max_steps=5,
         batch_size=2,
         random_state=0,
     )
-    assert net.n_steps_ == 4  # 3 batches per epoch: the max_epochs grows to 2
+    assert net.n_steps_ == 5  # 3 batches per epoch: the max_epochs grows to 2
     assert not torch.isnan(net.sample_losses_).any()
     update = dict(net.callbacks_)["sparse_update"]
     assert set(update.timings_) == {"select_s", "train_s", "total_s"}
     assert update.timings_["select_s"] > 0 and update.timings_["train_s"] > 0
     # Running ranking: a pass over all 5 samples at first, over the one sample
-    # not yet seen after 2 steps of 2, none after a full epoch.
+    # not yet seen after 2 steps of 2, none after a full epoch; no selection
+    # after the last step, which would never be used.
     assert [r["n_loss_pass"] for r in update.mask_history_] == [5, 1, 0]
+    assert [r["step"] for r in update.mask_history_] == [0, 2, 4]
     assert isinstance(net.optimizer_, torch.optim.Optimizer)
 
 
