@@ -25,7 +25,10 @@ print(text)
 # with a misspelt word, an unknown type and a stray bracket still decodes; the
 # problems are counted, not raised.
 labels = ["PER", "LOC", "ORG", "MISC"]
-generated = "[ EU | organization ] rejects [ Germany | miscellaneous ] ] call to [ boycott | verb ] British lamb ."
+generated = (
+    "[ EU | organization ] rejects [ Germany | miscellaneous ] ] call to "
+    "[ boycott | verb ] British lamb ."
+)
 predicted, errors = decode_ner(generated, tokens, labels)
 print(predicted)
 print(errors)
@@ -59,8 +62,10 @@ import matplotlib.pyplot as plt
 from sklearn_fishdip.augmented import DecodeErrors
 
 sentences = [
-    ("Peter Blackburn met EU officials in Brussels".split(),
-     ["B-PER", "I-PER", "O", "B-ORG", "O", "O", "B-LOC"]),
+    (
+        "Peter Blackburn met EU officials in Brussels".split(),
+        ["B-PER", "I-PER", "O", "B-ORG", "O", "O", "B-LOC"],
+    ),
     (tokens, tags),
     ("The Reuters report came from London".split(), ["O", "B-ORG", "O", "O", "O", "B-LOC"]),
 ]

@@ -86,3 +86,17 @@ def test_exempt_parameters_are_outside_the_budget(t5):
     mask = ParameterMask(dense=[norm], budget_exempt=[norm])
     assert mask.n_selected(index) == 0
     assert mask.count(index) == 16
+
+
+def test_kth_largest_is_exact_on_large_inputs():
+    from sklearn_fishdip.sparse._masks import kth_largest
+
+    generator = torch.Generator().manual_seed(0)
+    for values in (
+        torch.randn(3_000_000, generator=generator).square(),
+        # Heavy ties and a block structure, as concatenated per-parameter scores have.
+        torch.cat([torch.zeros(2_000_000), torch.rand(500_000, generator=generator)]),
+    ):
+        for k in (1, 30_000, 250_000):
+            expected = torch.topk(values, k).values.min()
+            assert kth_largest(values, k) == expected

@@ -1,0 +1,405 @@
+"""CRF baseline for low-resource CoNLL-2003 NER (issue 6, "Low-resource benchmark").
+
+The peer users would pick instead of a generative model: a linear-chain CRF
+(``sklearn-crfsuite``) on simple word-shape and context features, fitted on the
+same seeded low-resource subsets as ``low_resource.py`` (``low_resource_subset``)
+and scored with entity micro F1 (seqeval, strict IOB2) on the test set.
+
+Needs ``sklearn-crfsuite``, which is not a dependency of the package::
+
+    pip install sklearn-crfsuite
+
+Run from the repository root::
+
+    python benchmarks/crf_baseline.py --fractions 0.01,0.05 --seeds 1,2,3
+
+Prints mean ± std (sample standard deviation over seeds) per fraction and
+writes JSON (default ``benchmarks/results/crf_baseline.json``).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+# Runs from a checkout without installing the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from sklearn_fishdip.datasets import load_conll, low_resource_subset  # noqa: E402
+from sklearn_fishdip.metrics import entity_precision_recall_f1  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
+DEFAULT_JSON = ROOT / "benchmarks" / "results" / "crf_baseline.json"
+
+#: The CRF's hyperparameters (the sklearn-crfsuite tutorial's, for CoNLL).
+CRF_PARAMS = dict(
+    algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100, all_possible_transitions=True
+)
+
+INSTALL_HINT = (
+    "the CRF baseline needs sklearn-crfsuite, which is not a dependency of "
+    "sklearn-fishdip; install it with: pip install sklearn-crfsuite"
+)
+
+
+def require_crfsuite():
+    """Import ``sklearn_crfsuite`` or fail with an installation hint.
+
+    Returns
+    -------
+    module
+        The ``sklearn_crfsuite`` module.
+
+    Raises
+    ------
+    ImportError
+        If ``sklearn-crfsuite`` is not installed; the message says how to
+        install it.
+    """
+    try:
+        import sklearn_crfsuite
+    except ImportError as error:
+        raise ImportError(INSTALL_HINT) from error
+    return sklearn_crfsuite
+
+
+def word_shape(word):
+    """Collapsed character shape of a word: ``"Xx"``, ``"X.X."``, ``"d,d"``.
+
+    Parameters
+    ----------
+    word : str
+
+    Returns
+    -------
+    str
+        Upper-case letters become ``X``, lower-case ``x``, digits ``d``, other
+        characters stay; runs of the same symbol are collapsed to one.
+    """
+    shape = []
+    for char in word:
+        symbol = (
+            "X" if char.isupper() else "x" if char.islower() else "d" if char.isdigit() else char
+        )
+        if not shape or shape[-1] != symbol:
+            shape.append(symbol)
+    return "".join(shape)
+
+
+def _word_features(word, prefix):
+    return {
+        f"{prefix}word.lower": word.lower(),
+        f"{prefix}word.istitle": word.istitle(),
+        f"{prefix}word.isupper": word.isupper(),
+        f"{prefix}word.isdigit": word.isdigit(),
+        f"{prefix}word.shape": word_shape(word),
+    }
+
+
+def token_features(tokens, i):
+    """Features of token ``i``: the word's own, its neighbours', BOS/EOS.
+
+    Parameters
+    ----------
+    tokens : list of str
+        The sentence.
+    i : int
+        Position of the token.
+
+    Returns
+    -------
+    dict
+        crfsuite features: lower-cased word, suffixes of 2 and 3 characters,
+        istitle, isupper, isdigit and shape of the word, the same (without
+        suffixes) for the previous and next words, and ``BOS``/``EOS`` at the
+        sentence boundaries.
+    """
+    word = tokens[i]
+    features = {"bias": 1.0, "word[-3:]": word[-3:], "word[-2:]": word[-2:]}
+    features.update(_word_features(word, ""))
+    if i > 0:
+        features.update(_word_features(tokens[i - 1], "-1:"))
+    else:
+        features["BOS"] = True
+    if i < len(tokens) - 1:
+        features.update(_word_features(tokens[i + 1], "+1:"))
+    else:
+        features["EOS"] = True
+    return features
+
+
+def sentence_features(tokens):
+    """Per-token feature dicts of a sentence; see :func:`token_features`.
+
+    Parameters
+    ----------
+    tokens : list of str
+
+    Returns
+    -------
+    list of dict
+    """
+    return [token_features(tokens, i) for i in range(len(tokens))]
+
+
+def make_crf(**overrides):
+    """A ``sklearn_crfsuite.CRF`` with :data:`CRF_PARAMS`, updated by ``overrides``.
+
+    Parameters
+    ----------
+    **overrides
+        CRF parameters to change (e.g. ``c1=0.2``).
+
+    Returns
+    -------
+    sklearn_crfsuite.CRF
+
+    Raises
+    ------
+    ImportError
+        If ``sklearn-crfsuite`` is not installed.
+    """
+    return require_crfsuite().CRF(**{**CRF_PARAMS, **overrides})
+
+
+def run_crf(X_train, y_train, X_test, y_test, **crf_params):
+    """Fit the CRF baseline on one training set and score it on a test set.
+
+    Parameters
+    ----------
+    X_train, X_test : list of list of str
+        Sentences.
+    y_train, y_test : list of list of str
+        Their IOB2 tags.
+    **crf_params
+        Overrides of :data:`CRF_PARAMS`.
+
+    Returns
+    -------
+    dict
+        ``f1``, ``precision``, ``recall`` (entity micro, seqeval strict IOB2),
+        ``fit_s``, ``predict_s`` (wall seconds, feature extraction included),
+        ``n_train``, ``n_test`` and ``crf_params``.
+    """
+    crf = make_crf(**crf_params)
+    start = time.perf_counter()
+    crf.fit([sentence_features(tokens) for tokens in X_train], [list(tags) for tags in y_train])
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    y_pred = crf.predict([sentence_features(tokens) for tokens in X_test])
+    predict_s = time.perf_counter() - start
+    # Strict IOB2: an I- tag the CRF emits without its B- starts no entity.
+    precision, recall, f1 = entity_precision_recall_f1(
+        y_test, [list(tags) for tags in y_pred], scheme="IOB2"
+    )
+    return {
+        "f1": f1,
+        "precision": precision,
+        "recall": recall,
+        "fit_s": fit_s,
+        "predict_s": predict_s,
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "crf_params": {**CRF_PARAMS, **crf_params},
+    }
+
+
+def mean_std(values):
+    """Mean and sample standard deviation (ddof=1; None for fewer than 2 values).
+
+    Parameters
+    ----------
+    values : sequence of float
+
+    Returns
+    -------
+    mean : float or None
+    std : float or None
+    """
+    values = [float(v) for v in values if v is not None]
+    if not values:
+        return None, None
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return float(np.mean(values)), std
+
+
+def format_mean_std(mean, std, digits=3):
+    """``"0.481 ± 0.012"``; ``"-"`` for a missing mean, no ``±`` part without std.
+
+    Parameters
+    ----------
+    mean, std : float or None
+    digits : int, default=3
+
+    Returns
+    -------
+    str
+    """
+    if mean is None:
+        return "-"
+    if std is None:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def parse_float_list(text):
+    """``"0.01,0.05"`` -> ``[0.01, 0.05]`` (an argparse type)."""
+    try:
+        values = [float(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers, got {text!r}"
+        ) from None
+    if not values or not all(0 < value <= 1 for value in values):
+        raise argparse.ArgumentTypeError(f"fractions must be in (0, 1], got {text!r}")
+    return values
+
+
+def parse_int_list(text):
+    """``"1,2,3"`` -> ``[1, 2, 3]`` (an argparse type)."""
+    try:
+        values = [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one integer")
+    return values
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--fractions",
+        type=parse_float_list,
+        default=[0.01, 0.05],
+        help="fractions of train, comma-separated (default: 0.01,0.05)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=parse_int_list,
+        default=[1, 2, 3],
+        help="subset seeds, comma-separated (default: 1,2,3, the paper's episodes)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=str(DEFAULT_DATA_DIR),
+        help="folder holding conll2003/{train,test}.txt (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-test", type=int, default=None, help="score on the first N test sentences"
+    )
+    parser.add_argument("--c1", type=float, default=CRF_PARAMS["c1"])
+    parser.add_argument("--c2", type=float, default=CRF_PARAMS["c2"])
+    parser.add_argument("--max-iterations", type=int, default=CRF_PARAMS["max_iterations"])
+    parser.add_argument(
+        "--json", default=str(DEFAULT_JSON), help="output JSON (default: %(default)s)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    """Run the CRF baseline over fractions and seeds; print a table, write JSON.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        Command-line arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    dict
+        ``metadata``, ``runs`` (one per fraction and seed) and ``summary``
+        (mean and std of F1, precision and recall per fraction).
+    """
+    args = parse_args(argv)
+    try:
+        crfsuite = require_crfsuite()
+    except ImportError as error:
+        # A clear message rather than a traceback from the first fit.
+        raise SystemExit(f"error: {error}") from None
+    data_dir = Path(args.data_dir)
+    X_train, y_train = load_conll(data_dir / "conll2003" / "train.txt")
+    X_test, y_test = load_conll(data_dir / "conll2003" / "test.txt")
+    if args.max_test is not None:
+        X_test, y_test = X_test[: args.max_test], y_test[: args.max_test]
+    overrides = dict(c1=args.c1, c2=args.c2, max_iterations=args.max_iterations)
+
+    import pycrfsuite
+
+    results = {
+        "metadata": {
+            # In-process calls pass argv; sys.argv is then someone else's.
+            "command": shlex.join(["python", *(sys.argv if argv is None else [__file__, *argv])]),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "python": platform.python_version(),
+            "sklearn_crfsuite": getattr(crfsuite, "__version__", "unknown"),
+            "python_crfsuite": getattr(pycrfsuite, "__version__", "unknown"),
+            "cpu_count": os.cpu_count(),
+            "data_dir": str(data_dir),
+            "n_train_total": len(X_train),
+            "n_test": len(X_test),
+            "crf_params": {**CRF_PARAMS, **overrides},
+            "complete": False,
+        },
+        "runs": [],
+    }
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    for fraction in args.fractions:
+        for seed in args.seeds:
+            X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
+            run = {"fraction": fraction, "seed": seed}
+            run.update(run_crf(X_sub, y_sub, X_test, y_test, **overrides))
+            results["runs"].append(run)
+            print(
+                f"fraction {fraction:g} seed {seed}: n_train {run['n_train']}, "
+                f"F1 {run['f1']:.4f} (P {run['precision']:.4f}, R {run['recall']:.4f}), "
+                f"fit {run['fit_s']:.1f} s",
+                flush=True,
+            )
+            # Rewritten after every run: a cut run keeps what it measured.
+            path.write_text(json.dumps(results, indent=2) + "\n")
+
+    results["summary"] = []
+    for fraction in args.fractions:
+        runs = [run for run in results["runs"] if run["fraction"] == fraction]
+        row = {"fraction": fraction, "n_seeds": len(runs), "n_train": runs[0]["n_train"]}
+        for key in ("f1", "precision", "recall", "fit_s"):
+            row[f"{key}_mean"], row[f"{key}_std"] = mean_std(run[key] for run in runs)
+        results["summary"].append(row)
+    results["metadata"]["complete"] = True
+    path.write_text(json.dumps(results, indent=2) + "\n")
+
+    print()
+    print(f"CRF baseline, CoNLL-2003, test sentences: {len(X_test)}; mean ± std over seeds")
+    print(
+        f"{'fraction':>8}  {'n_train':>7}  {'seeds':>5}  {'F1':>15}  {'P':>15}  {'R':>15}  "
+        f"{'fit s':>6}"
+    )
+    for row in results["summary"]:
+        print(
+            f"{row['fraction']:>8g}  {row['n_train']:>7}  {row['n_seeds']:>5}  "
+            f"{format_mean_std(row['f1_mean'], row['f1_std']):>15}  "
+            f"{format_mean_std(row['precision_mean'], row['precision_std']):>15}  "
+            f"{format_mean_std(row['recall_mean'], row['recall_std']):>15}  "
+            f"{row['fit_s_mean']:>6.1f}"
+        )
+    print(f"wrote {path}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

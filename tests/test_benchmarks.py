@@ -1,0 +1,235 @@
+"""Smoke tests of benchmarks/low_resource.py and benchmarks/crf_baseline.py.
+
+They build their own tiny CoNLL files and a tiny T5 in tmp_path: nothing from
+../shared/data is read.
+"""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from sklearn_fishdip.utils._testing import make_tiny_t5
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+# Words of the tiny tokenizer's vocabulary, so the tiny T5 sees no <unk>.
+SENTENCES = [
+    ("John visited Paris", "B-PER O B-LOC"),
+    ("Mary joined Google in London", "B-PER O B-ORG O B-LOC"),
+    ("Paul met Anna in Rome", "B-PER O B-PER O B-LOC"),
+    ("Smith founded Acme", "B-PER O B-ORG"),
+    ("they visited New York", "O O B-LOC I-LOC"),
+    ("Anna said he met John", "B-PER O O O B-PER"),
+    ("Mary visited Berlin today", "B-PER O B-LOC O"),
+    ("Google joined Apple", "B-ORG O B-ORG"),
+]
+
+
+def _load(name):
+    # The benchmarks are scripts, not a package: import them from their files.
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def low_resource():
+    return _load("low_resource")
+
+
+@pytest.fixture(scope="module")
+def crf_baseline():
+    return _load("crf_baseline")
+
+
+def _write_conll(path, sentences):
+    lines = ["-DOCSTART- O", ""]
+    for text, tags in sentences:
+        lines += [f"{word} {tag}" for word, tag in zip(text.split(), tags.split())]
+        lines.append("")
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = tmp_path / "data" / "conll2003"
+    folder.mkdir(parents=True)
+    _write_conll(folder / "train.txt", SENTENCES)
+    _write_conll(folder / "test.txt", SENTENCES[:3])
+    return folder.parent
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    model, tokenizer = make_tiny_t5(seed=0, d_model=16)
+    path = tmp_path / "tiny_t5"
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+def test_defaults_follow_the_paper(low_resource):
+    args = low_resource.parse_args([])
+    assert args.datasets == ["conll2003", "conll04"]
+    assert args.fractions == {"conll2003": [0.01, 0.05], "conll04": [0.05, 0.1]}
+    assert args.seeds == [1, 2, 3]
+    assert args.strategies == ["full", "fish", "fish-dip", "dps", "bitfit", "random"]
+    assert args.learning_rates == {}
+    assert args.max_test is None
+    assert args.epochs == 20
+    assert Path(args.data_dir) == BENCHMARKS.parent.parent / "shared" / "data"
+
+
+def test_lists_and_learning_rates_parse(low_resource):
+    args = low_resource.parse_args(
+        [
+            "--dataset",
+            "conll04",
+            "--dataset",
+            "conll2003,conll04",
+            "--fractions",
+            "0.1",
+            "--seeds",
+            "4,5",
+            "--strategies",
+            "fish-dip,full",
+            "--learning-rate",
+            "full=3e-4,fish-dip=0.01",
+            "--learning-rate",
+            "bitfit=1e-3",
+        ]
+    )
+    assert args.datasets == ["conll04", "conll2003"]
+    assert args.fractions == {"conll04": [0.1], "conll2003": [0.1]}
+    assert args.seeds == [4, 5]
+    assert args.strategies == ["fish-dip", "full"]
+    assert args.learning_rates == {"full": 3e-4, "fish-dip": 0.01, "bitfit": 1e-3}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--dataset", "conll2012"],
+        ["--strategies", "lora"],
+        ["--learning-rate", "full"],
+        ["--learning-rate", "lora=1e-3"],
+        ["--learning-rate", "full=-1"],
+        ["--fractions", "0"],
+        ["--seeds", "a"],
+        ["--epochs", "0"],
+        ["--crf", "--dataset", "conll04"],
+    ],
+)
+def test_bad_arguments_are_refused(low_resource, argv, capsys):
+    with pytest.raises(SystemExit) as raised:
+        low_resource.parse_args(argv)
+    assert raised.value.code == 2
+    assert "error" in capsys.readouterr().err
+
+
+def test_quick_is_a_smoke_configuration_that_explicit_options_override(low_resource):
+    args = low_resource.parse_args(["--quick"])
+    assert args.datasets == ["conll2003"]
+    assert args.fractions == {"conll2003": [0.01]}
+    assert args.seeds == [1]
+    assert len(args.strategies) == 2
+    assert args.epochs == 1
+    assert args.max_test == 20
+    args = low_resource.parse_args(["--quick", "--max-test", "5", "--seeds", "2"])
+    assert (args.max_test, args.seeds) == (5, [2])
+
+
+def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model, tmp_path, capsys):
+    crf = importlib.util.find_spec("sklearn_crfsuite") is not None
+    out = tmp_path / "out"
+    argv = [
+        "--quick",
+        "--fractions",
+        "0.5",
+        "--max-test",
+        "2",
+        "--model",
+        tiny_model,
+        "--data-dir",
+        str(data_dir),
+        "--json",
+        str(out / "results.json"),
+        "--plot",
+        str(out / "results.png"),
+        "--device",
+        "cpu",
+        "--batch-size",
+        "2",
+        *(["--crf"] if crf else []),
+    ]
+    results = low_resource.main(argv)
+
+    strategies = ["full", "fish-dip", *(["crf"] if crf else [])]
+    assert [run["strategy"] for run in results["runs"]] == strategies
+    for run in results["runs"]:
+        assert "error" not in run, run.get("error")
+        assert (run["dataset"], run["fraction"], run["seed"]) == ("conll2003", 0.5, 1)
+        assert (run["n_train"], run["n_test"]) == (4, 2)
+        assert 0.0 <= run["f1"] <= 1.0
+        assert run["fit_s"] > 0 and run["predict_s"] > 0
+    fish_dip = results["runs"][1]
+    assert fish_dip["n_updated_parameters"] > 0
+    assert fish_dip["final_train_loss"] > 0
+    assert set(fish_dip["decode_error_rates"]) >= {"wrong_reconstruction", "format_error"}
+
+    written = json.loads((out / "results.json").read_text())
+    assert written["metadata"]["complete"] is True
+    assert written["metadata"]["settings"]["epochs"] == 1
+    assert written["metadata"]["command"].endswith(" ".join(argv[-4:]))
+    assert len(written["summary"]) == len(strategies)
+    assert (out / "results.png").stat().st_size > 0
+    table = capsys.readouterr().out
+    assert "mean ± std over seeds" in table and "fish-dip" in table
+
+    # --resume keeps every run made with the same settings and trains nothing.
+    again = low_resource.main([*argv, "--resume"])
+    assert [run["fit_s"] for run in again["runs"]] == [run["fit_s"] for run in results["runs"]]
+
+
+def test_crf_baseline_runs_standalone(crf_baseline, data_dir, tmp_path):
+    pytest.importorskip("sklearn_crfsuite")
+    out = tmp_path / "crf.json"
+    results = crf_baseline.main(
+        ["--fractions", "0.5,1", "--seeds", "1,2", "--data-dir", str(data_dir), "--json", str(out)]
+    )
+    assert [(run["fraction"], run["seed"]) for run in results["runs"]] == [
+        (0.5, 1),
+        (0.5, 2),
+        (1.0, 1),
+        (1.0, 2),
+    ]
+    assert [row["n_train"] for row in results["summary"]] == [4, 8]
+    assert all(0.0 <= run["f1"] <= 1.0 for run in results["runs"])
+    assert json.loads(out.read_text())["metadata"]["complete"] is True
+
+
+def test_crf_features_cover_shape_and_context(crf_baseline):
+    features = crf_baseline.sentence_features(["EU", "rejects", "German", "call"])
+    assert features[0]["BOS"] and features[-1]["EOS"]
+    assert features[0]["word.shape"] == "X"
+    assert features[2]["word[-3:]"] == "man" and features[2]["word[-2:]"] == "an"
+    assert features[1]["-1:word.lower"] == "eu" and features[1]["+1:word.istitle"]
+    assert crf_baseline.word_shape("McDonald's") == "XxXx'x"
+    assert crf_baseline.word_shape("1,000") == "d,d"
+
+
+def test_missing_crfsuite_fails_with_an_install_hint(crf_baseline, low_resource, monkeypatch):
+    # None in sys.modules makes the import raise ImportError.
+    monkeypatch.setitem(sys.modules, "sklearn_crfsuite", None)
+    with pytest.raises(ImportError, match="pip install sklearn-crfsuite"):
+        crf_baseline.require_crfsuite()
+    with pytest.raises(SystemExit, match="pip install sklearn-crfsuite"):
+        crf_baseline.main(["--data-dir", "/nonexistent"])
+    with pytest.raises(SystemExit, match="pip install sklearn-crfsuite"):
+        low_resource.main(["--crf", "--dataset", "conll2003", "--data-dir", "/nonexistent"])
