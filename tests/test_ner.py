@@ -106,3 +106,12 @@ def test_verbose_zero_is_silent(tiny_t5_path, capsys):
         FishDipNER(**fast_params(tiny_t5_path)).fit(NER_X, NER_Y).predict(NER_X)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_verbose_shows_progress_over_training_and_long_predictions(tiny_t5_path, capsys):
+    estimator = FishDipNER(**fast_params(tiny_t5_path, verbose=1, batch_size=2))
+    estimator.fit(NER_X, NER_Y)
+    training = capsys.readouterr()
+    assert "it/s" in training.err or "s/it" in training.err
+    estimator.predict(NER_X * 6)  # 36 sentences: more than one generation batch
+    assert "generating" in capsys.readouterr().err
