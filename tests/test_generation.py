@@ -7,8 +7,6 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import (
     AutoTokenizer,
-    BartConfig,
-    BartForConditionalGeneration,
     BertConfig,
     EncoderDecoderConfig,
     EncoderDecoderModel,
@@ -17,7 +15,7 @@ from transformers import (
 
 from sklearn_fishdip._generation import AugmentedGrammar, generate_augmented
 from sklearn_fishdip.augmented import Annotation, escape_token, parse_augmented, write_augmented
-from sklearn_fishdip.utils._testing import make_tiny_t5
+from sklearn_fishdip.utils._testing import make_tiny_bart, make_tiny_t5
 
 PAD, EOS, UNK = 0, 1, 2
 LABELS = ["person", "location", "organization", "organization based in"]
@@ -449,26 +447,12 @@ def test_generate_augmented_validation(tiny_t5):
 
 def test_tiny_bart_with_forced_bos_and_ngram_ban():
     tok = byte_level_tokenizer()
-    config = BartConfig(
-        vocab_size=len(tok),
-        d_model=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
+    model = make_tiny_bart(
+        tok,
         max_position_embeddings=128,
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        decoder_start_token_id=tok.eos_token_id,
         forced_bos_token_id=tok.bos_token_id,
         no_repeat_ngram_size=3,
     )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = BartForConditionalGeneration(config)
     model.generation_config.no_repeat_ngram_size = 3
     model.generation_config.forced_bos_token_id = tok.bos_token_id
     grammar = AugmentedGrammar(tok, ["person", "location"])

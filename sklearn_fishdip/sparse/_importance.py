@@ -102,6 +102,14 @@ class _PerSampleCapture(TorchFunctionMode):
     def add_use(self, param):
         self.remaining[id(param)] += 1
 
+    def _watch(self, out, hook, *params):
+        """Count one use of each tracked ``params`` and run ``hook`` on ``out``'s gradient."""
+        for param in params:
+            if param is not None:
+                self.add_use(param)
+        out.register_hook(hook)
+        return out
+
     def contribute(self, param, per_sample):
         if not self.active:  # hooks also fire during the fallback backward
             return
@@ -179,11 +187,7 @@ class _PerSampleCapture(TorchFunctionMode):
             if bias is not None:
                 self.contribute(bias, g.sum(1))
 
-        for param in (weight, bias):
-            if param is not None:
-                self.add_use(param)
-        outb.register_hook(hook)
-        return outb
+        return self._watch(outb, hook, weight, bias)
 
     def _embedding(self, func, args, kwargs):
         indices = _arg(args, kwargs, 0, "input")
@@ -225,9 +229,7 @@ class _PerSampleCapture(TorchFunctionMode):
             per_sample.index_add_(0, flat, g)
             self.contribute(weight, per_sample.view(size, num, dim))
 
-        self.add_use(weight)
-        outb.register_hook(hook)
-        return outb
+        return self._watch(outb, hook, weight)
 
     def _norm(self, out, x, weight, bias, ndim, normalize):
         xb, outb = self.batched(x), self.batched(out)
@@ -246,11 +248,7 @@ class _PerSampleCapture(TorchFunctionMode):
             if bias is not None:
                 self.contribute(bias, g.sum(1))
 
-        for param in (weight, bias):
-            if param is not None:
-                self.add_use(param)
-        outb.register_hook(hook)
-        return outb
+        return self._watch(outb, hook, weight, bias)
 
     def _layer_norm(self, func, args, kwargs):
         x = _arg(args, kwargs, 0, "input")

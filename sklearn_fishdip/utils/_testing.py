@@ -7,6 +7,8 @@ Everything is built from configs: nothing is downloaded. Weights depend only on
 import torch
 from tokenizers import Tokenizer, models, pre_tokenizers, processors
 from transformers import (
+    BartConfig,
+    BartForConditionalGeneration,
     BertConfig,
     EncoderDecoderConfig,
     EncoderDecoderModel,
@@ -152,3 +154,43 @@ def make_tiny_bert2bert(seed=0, hidden_size=16, num_layers=1, dropout_rate=0.1):
         model = EncoderDecoderModel(config=config)
     new = frozenset(name for name, _ in model.named_parameters() if ".crossattention." in name)
     return model, tokenizer, new
+
+
+def make_tiny_bart(tokenizer, seed=0, max_position_embeddings=64, **config):
+    """Build a tiny random BART for ``tokenizer``.
+
+    Parameters
+    ----------
+    tokenizer : transformers.PreTrainedTokenizerBase
+        Its size and its pad, BOS and EOS ids configure the model; the
+        decoder starts with EOS, as BART does.
+    seed : int, default=0
+        Seed of the weight initialisation.
+    max_position_embeddings : int, default=64
+        Longest sequence the model accepts.
+    **config
+        Other ``BartConfig`` fields (e.g. ``forced_bos_token_id``).
+
+    Returns
+    -------
+    model : transformers.BartForConditionalGeneration
+    """
+    settings = dict(
+        vocab_size=len(tokenizer),
+        d_model=16,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=32,
+        decoder_ffn_dim=32,
+        max_position_embeddings=max_position_embeddings,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.eos_token_id,
+    )
+    settings.update(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return BartForConditionalGeneration(BartConfig(**settings))

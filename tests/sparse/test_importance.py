@@ -3,7 +3,7 @@ import torch
 
 from sklearn_fishdip.sparse import per_sample_losses, squared_gradients, squared_gradients_loop
 from sklearn_fishdip.sparse._seq2seq import pad_examples, seq2seq_logits, token_losses
-from sklearn_fishdip.utils._testing import make_tiny_bert2bert, make_tiny_t5
+from sklearn_fishdip.utils._testing import make_tiny_bart, make_tiny_bert2bert, make_tiny_t5
 
 from .conftest import tokenize
 
@@ -32,27 +32,8 @@ def test_batched_equals_loop(builder):
 
 
 def test_batched_equals_loop_bart():
-    from transformers import BartConfig, BartForConditionalGeneration
-
     _, tokenizer = make_tiny_t5()
-    config = BartConfig(
-        vocab_size=len(tokenizer),
-        d_model=16,
-        encoder_layers=1,
-        decoder_layers=1,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
-        max_position_embeddings=64,
-        pad_token_id=0,
-        eos_token_id=1,
-        bos_token_id=3,
-        decoder_start_token_id=1,
-    )
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        model = BartForConditionalGeneration(config)
+    model = make_tiny_bart(tokenizer)
     examples = tokenize(tokenizer, 4)
     batched = squared_gradients(model, examples, batch_size=4)
     assert batched.fallback == ()
