@@ -117,14 +117,31 @@ def test_fish_dip_picks_highest_running_losses(t5):
     ctx = _context(model, examples, running=lambda: running)
     strategy = FishDip(keep_ratio=0.05, n_samples=3)
     mask, extra = strategy.initial_mask(ctx)
-    # The unseen sample 3 gets a real loss (about 4.4 for this random model).
-    fresh = float(per_sample_losses(model, [examples[3]])[0])
-    expected = sorted(torch.tensor([0.1, 5.0, 0.2, fresh, 3.0, 0.3, 4.0, 0.0]).topk(3).indices)
-    assert extra["samples"] == [int(i) for i in expected]
-    assert extra["n_loss_pass"] == 1
+    # Seven recorded losses are enough: the unseen sample 3 is not given a pass.
+    assert extra["samples"] == [1, 4, 6]
+    assert extra["n_loss_pass"] == 0
     assert mask.n_selected(ctx.index) == int(0.05 * ctx.index.numel())
     assert strategy.next_mask(ctx, 99) is None
     assert strategy.next_mask(ctx, 100) is not None
+
+
+def test_fish_dip_running_ranking_passes_unseen_when_too_few_losses(t5):
+    model, tokenizer = t5
+    examples = tokenize(tokenizer, 6)
+    running = torch.tensor([float("nan"), 9.0, float("nan"), float("nan"), float("nan"), 0.5])
+    ctx = _context(model, examples, running=lambda: running)
+    _, extra = FishDip(n_samples=3).initial_mask(ctx)
+    # Two recorded losses cannot fill three samples: the four unseen get real losses.
+    fresh = per_sample_losses(model, [examples[i] for i in (0, 2, 3, 4)])
+    full = running.clone()
+    full[[0, 2, 3, 4]] = fresh
+    assert extra["n_loss_pass"] == 4
+    assert extra["samples"] == sorted(full.topk(3).indices.tolist())
+    # Before any step (nothing recorded) every sample gets a pass.
+    ctx = _context(model, examples, running=lambda: torch.full((6,), float("nan")))
+    _, extra = FishDip(n_samples=3).initial_mask(ctx)
+    assert extra["n_loss_pass"] == 6
+    assert extra["samples"] == sorted(per_sample_losses(model, examples).topk(3).indices.tolist())
 
 
 def test_fish_dip_full_ranking_uses_a_loss_pass(t5):
