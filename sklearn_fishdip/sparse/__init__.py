@@ -14,7 +14,7 @@ from ._importance import (
     squared_gradients,
     squared_gradients_loop,
 )
-from ._masks import MODULE_TYPES, ParameterIndex, ParameterMask, module_type
+from ._masks import MODULE_TYPES, ParameterIndex, ParameterMask, module_type, network_block
 from ._net import Seq2SeqNet, fit_sparse, resolve_device
 from ._optim import SparseAdamW, optimizer_state_bytes
 from ._strategies import (
@@ -45,6 +45,7 @@ __all__ = [
     "SparseUpdate",
     "fit_sparse",
     "module_type",
+    "network_block",
     "optimizer_state_bytes",
     "per_sample_losses",
     "resolve_device",

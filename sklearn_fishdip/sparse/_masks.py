@@ -56,6 +56,44 @@ def module_type(name):
     return "other"
 
 
+def network_block(name):
+    """Where a parameter sits: its stack and layer number.
+
+    Parameters
+    ----------
+    name : str
+        A parameter name as given by ``named_parameters()``.
+
+    Returns
+    -------
+    block : str
+        ``"encoder.3"`` or ``"decoder.0"`` for a parameter of a numbered
+        layer (BERT's ``encoder.layer.3``, T5's ``encoder.block.3``, BART's
+        ``encoder.layers.3``), ``"encoder"``/``"decoder"`` for the rest of a
+        stack (embeddings, final norms), ``"shared"`` otherwise (T5's shared
+        embedding, heads).
+
+    Examples
+    --------
+    >>> network_block("decoder.bert.encoder.layer.5.crossattention.self.query.weight")
+    'decoder.5'
+    >>> network_block("model.encoder.embed_tokens.weight")
+    'encoder'
+    >>> network_block("shared.weight")
+    'shared'
+    """
+    parts = name.split(".")
+    # Last stack word wins: a BERT decoder nests an "encoder" module inside "decoder".
+    stacks = [i for i, part in enumerate(parts) if part in ("encoder", "decoder")]
+    if not stacks:
+        return "shared"
+    stack = parts[stacks[0]]
+    for part in parts[stacks[-1] + 1 :]:
+        if part.isdigit():
+            return f"{stack}.{part}"
+    return stack
+
+
 class ParameterIndex:
     """The trainable parameters of a model, each counted once.
 
@@ -276,7 +314,8 @@ def describe_selection(index, mask, previous, *, step, seconds, **extra):
         parameters trained outside it), ``n_total``, ``overlap`` (fraction of
         the selection also in the previous mask, None for the first),
         ``fraction_by_type`` (selected fraction of each module type's
-        entries), ``seconds``, plus ``extra``.
+        entries), ``fraction_by_block`` (the same per
+        :func:`network_block`, in network order), ``seconds``, plus ``extra``.
     """
     by_type = {}
     for kind in MODULE_TYPES:
@@ -284,6 +323,14 @@ def describe_selection(index, mask, previous, *, step, seconds, **extra):
         total = index.numel(names)
         if total:
             by_type[kind] = mask.count(index, names) / total
+    blocks = {}
+    for name in index.names:
+        blocks.setdefault(network_block(name), []).append(name)
+    by_block = {
+        block: mask.count(index, names) / index.numel(names)
+        for block, names in blocks.items()
+        if index.numel(names)
+    }
     return {
         "step": step,
         "n_selected": mask.n_selected(index),
@@ -291,6 +338,7 @@ def describe_selection(index, mask, previous, *, step, seconds, **extra):
         "n_total": index.numel(),
         "overlap": None if previous is None else mask.overlap(previous, index),
         "fraction_by_type": by_type,
+        "fraction_by_block": by_block,
         "seconds": seconds,
         **extra,
     }

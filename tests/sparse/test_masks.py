@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from sklearn_fishdip.sparse import MODULE_TYPES, ParameterIndex, ParameterMask, module_type
+from sklearn_fishdip.sparse import (
+    MODULE_TYPES,
+    ParameterIndex,
+    ParameterMask,
+    module_type,
+    network_block,
+)
 from sklearn_fishdip.sparse._masks import budget_size, describe_selection, top_k_indices
 
 
@@ -59,6 +65,26 @@ def test_module_type(name, kind):
     assert module_type(name) == kind
 
 
+@pytest.mark.parametrize(
+    "name, block",
+    [
+        ("encoder.block.3.layer.0.SelfAttention.q.weight", "encoder.3"),
+        ("decoder.block.0.layer.1.EncDecAttention.o.weight", "decoder.0"),
+        ("encoder.final_layer_norm.weight", "encoder"),
+        ("shared.weight", "shared"),
+        ("lm_head.weight", "shared"),
+        ("model.decoder.layers.11.fc1.weight", "decoder.11"),
+        ("model.encoder.embed_positions.weight", "encoder"),
+        ("encoder.encoder.layer.2.output.dense.weight", "encoder.2"),
+        ("decoder.bert.encoder.layer.4.crossattention.self.key.bias", "decoder.4"),
+        ("decoder.bert.embeddings.word_embeddings.weight", "decoder"),
+        ("decoder.cls.predictions.bias", "decoder"),
+    ],
+)
+def test_network_block(name, block):
+    assert network_block(name) == block
+
+
 def test_mask_counts_overlap_and_diagnostics(t5):
     model, _ = t5
     index = ParameterIndex(model)
@@ -76,6 +102,15 @@ def test_mask_counts_overlap_and_diagnostics(t5):
     assert record["overlap"] == pytest.approx(0.1)
     assert record["fraction_by_type"]["norms"] == pytest.approx(1 / 7)  # 7 norms of 16
     assert set(record["fraction_by_type"]) <= set(MODULE_TYPES)
+    by_block = record["fraction_by_block"]
+    blocks = {network_block(n) for n in index.names}
+    assert set(by_block) == blocks
+    layer0 = [n for n in index.names if network_block(n) == "encoder.0"]
+    assert by_block["encoder.0"] == pytest.approx(4 / index.numel(layer0))
+    assert by_block["encoder"] == pytest.approx(
+        16 / index.numel([n for n in index.names if network_block(n) == "encoder"])
+    )
+    assert all(v == 0 for b, v in by_block.items() if b not in ("encoder", "encoder.0"))
     assert describe_selection(index, first, None, step=0, seconds=0.0)["overlap"] is None
 
 
