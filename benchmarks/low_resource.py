@@ -156,6 +156,37 @@ def parse_learning_rates(values):
     return rates
 
 
+def parse_optimizers(values):
+    """Parse ``strategy=optimizer`` pairs into a dict.
+
+    Parameters
+    ----------
+    values : list of str
+        Items such as ``"full=adamw"`` or ``"full=adamw,bitfit=adafactor"``.
+
+    Returns
+    -------
+    dict of str to str
+
+    Raises
+    ------
+    ValueError
+        If an item is not ``strategy=optimizer`` with a known strategy and
+        optimizer.
+    """
+    chosen = {}
+    for item in _split(values):
+        strategy, sep, name = (part.strip() for part in item.partition("="))
+        if not sep or strategy not in STRATEGIES or name not in _DEFAULT_LEARNING_RATES:
+            raise ValueError(
+                f"--optimizer-for expects strategy=optimizer with a strategy in "
+                f"{', '.join(STRATEGIES)} and an optimizer in "
+                f"{', '.join(sorted(_DEFAULT_LEARNING_RATES))}; got {item!r}"
+            )
+        chosen[strategy] = name
+    return chosen
+
+
 def build_parser():
     """The argument parser (defaults of ``None`` are filled in by :func:`parse_args`)."""
     parser = argparse.ArgumentParser(
@@ -204,6 +235,14 @@ def build_parser():
         choices=sorted(_DEFAULT_LEARNING_RATES),
         default=_ESTIMATOR_DEFAULTS["optimizer"],
         help="(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--optimizer-for",
+        action="append",
+        default=[],
+        metavar="STRATEGY=OPTIMIZER",
+        help="optimizer per strategy overriding --optimizer, repeatable or comma-separated, "
+        "e.g. full=adamw (its default learning rate follows it)",
     )
     parser.add_argument(
         "--batch-size",
@@ -309,6 +348,7 @@ def parse_args(argv=None):
             parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
     try:
         args.learning_rates = parse_learning_rates(args.learning_rate)
+        args.optimizers = parse_optimizers(args.optimizer_for)
     except ValueError as error:
         parser.error(str(error))
     if args.crf and "conll2003" not in args.datasets:
@@ -363,12 +403,13 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
     """
     spec = DATASETS[dataset]
     learning_rate = args.learning_rates.get(strategy)
+    optimizer = args.optimizers.get(strategy, args.optimizer)
     estimator = spec["estimator"](
         model=args.model,
         strategy=strategy,
         keep_ratio=args.keep_ratio,
         refresh_every=args.refresh_every,
-        optimizer=args.optimizer,
+        optimizer=optimizer,
         learning_rate=learning_rate,
         max_epochs=args.epochs,
         batch_size=args.batch_size,
@@ -397,7 +438,8 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
         "precision": precision,
         "recall": recall,
         **extra,
-        "learning_rate": learning_rate or _DEFAULT_LEARNING_RATES[args.optimizer],
+        "optimizer": optimizer,
+        "learning_rate": learning_rate or _DEFAULT_LEARNING_RATES[optimizer],
         "fit_s": fit_s,
         "predict_s": predict_s,
         "predict_sentences_per_s": len(X_test) / predict_s if predict_s > 0 else None,
@@ -453,6 +495,7 @@ def settings_of(args):
         "model": args.model,
         "epochs": args.epochs,
         "optimizer": args.optimizer,
+        "optimizers": args.optimizers,
         "learning_rates": args.learning_rates,
         "batch_size": args.batch_size,
         "keep_ratio": args.keep_ratio,
@@ -563,7 +606,9 @@ def print_table(results):
     print()
     print(
         f"low_resource{' [QUICK]' if meta['quick'] else ''}: model={meta['settings']['model']} "
-        f"epochs={meta['settings']['epochs']} optimizer={meta['settings']['optimizer']} "
+        f"epochs={meta['settings']['epochs']} optimizer={meta['settings']['optimizer']}"
+        + "".join(f",{k}={v}" for k, v in meta["settings"].get("optimizers", {}).items())
+        + " "
         f"device={meta['device']}; mean ± std over seeds"
     )
     header = (

@@ -2,12 +2,17 @@
 
 import os
 from datetime import date
+from pathlib import Path
 
 import sklearn_fishdip
 
 # The gallery runs examples offline, on the packaged default model.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# The examples read CoNLL data from FISHDIP_DATA; in a checkout, the shared data beside it.
+_shared = Path(__file__).resolve().parents[2] / "shared" / "data"
+if _shared.is_dir():
+    os.environ.setdefault("FISHDIP_DATA", str(_shared))
 
 project = "sklearn-fishdip"
 author = "sklearn-fishdip developers"

@@ -81,6 +81,7 @@ def test_defaults_follow_the_paper(low_resource):
     assert args.seeds == [1, 2, 3]
     assert args.strategies == ["full", "fish", "fish-dip", "dps", "bitfit", "random"]
     assert args.learning_rates == {}
+    assert args.optimizer == "adafactor" and args.optimizers == {}
     assert args.max_test is None
     assert args.epochs == 20
     assert Path(args.data_dir) == BENCHMARKS.parent.parent / "shared" / "data"
@@ -103,6 +104,10 @@ def test_lists_and_learning_rates_parse(low_resource):
             "full=3e-4,fish-dip=0.01",
             "--learning-rate",
             "bitfit=1e-3",
+            "--optimizer-for",
+            "full=adamw,bitfit=adamw",
+            "--optimizer-for",
+            "bitfit=adafactor",
         ]
     )
     assert args.datasets == ["conll04", "conll2003"]
@@ -110,6 +115,7 @@ def test_lists_and_learning_rates_parse(low_resource):
     assert args.seeds == [4, 5]
     assert args.strategies == ["fish-dip", "full"]
     assert args.learning_rates == {"full": 3e-4, "fish-dip": 0.01, "bitfit": 1e-3}
+    assert args.optimizers == {"full": "adamw", "bitfit": "adafactor"}
 
 
 @pytest.mark.parametrize(
@@ -120,6 +126,9 @@ def test_lists_and_learning_rates_parse(low_resource):
         ["--learning-rate", "full"],
         ["--learning-rate", "lora=1e-3"],
         ["--learning-rate", "full=-1"],
+        ["--optimizer-for", "full"],
+        ["--optimizer-for", "full=sgd"],
+        ["--optimizer-for", "lora=adamw"],
         ["--fractions", "0"],
         ["--seeds", "a"],
         ["--epochs", "0"],
@@ -166,6 +175,8 @@ def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model,
         "cpu",
         "--batch-size",
         "2",
+        "--optimizer-for",
+        "full=adamw",
         *(["--crf"] if crf else []),
     ]
     results = low_resource.main(argv)
@@ -178,6 +189,8 @@ def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model,
         assert (run["n_train"], run["n_test"]) == (4, 2)
         assert 0.0 <= run["f1"] <= 1.0
         assert run["fit_s"] > 0 and run["predict_s"] > 0
+    assert [run["optimizer"] for run in results["runs"][:2]] == ["adamw", "adafactor"]
+    assert [run["learning_rate"] for run in results["runs"][:2]] == [3e-4, 1e-2]
     fish_dip = results["runs"][1]
     assert fish_dip["n_updated_parameters"] > 0
     assert fish_dip["final_train_loss"] > 0
@@ -187,6 +200,7 @@ def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model,
     assert written["metadata"]["complete"] is True
     assert written["metadata"]["settings"]["epochs"] == 1
     assert written["metadata"]["command"].endswith(" ".join(argv[-4:]))
+    assert written["metadata"]["settings"]["optimizers"] == {"full": "adamw"}
     assert len(written["summary"]) == len(strategies)
     assert (out / "results.png").stat().st_size > 0
     table = capsys.readouterr().out

@@ -218,12 +218,29 @@ class _PerSampleCapture(TorchFunctionMode):
             g = grad.reshape(-1, dim).float()
             if keep is not None:
                 g = g * keep  # the padding row gets no gradient
-            pending = self.pending.get(id(weight)) if self.active else None
+            if not self.active:
+                return
+            pid = id(weight)
+            pending = self.pending.get(pid)
+            if pending is None and self.remaining[pid] == 1:
+                # The only use (an untied embedding, or the last of a tied one's):
+                # a sample's gradient lives on its own tokens' rows, so square
+                # those instead of filling a (size, num, dim) buffer.
+                rows, inverse = torch.unique(flat, return_inverse=True)
+                per_row = torch.zeros(len(rows), dim, device=g.device, dtype=g.dtype)
+                per_row.index_add_(0, inverse, g)
+                rows = rows % num
+                self.sums[pid] = torch.zeros(num, dim, device=g.device).index_add_(0, rows, per_row)
+                self.squares[pid] = torch.zeros(num, dim, device=g.device).index_add_(
+                    0, rows, per_row.square_()
+                )
+                self.remaining[pid] -= 1
+                return
             if pending is not None and pending.is_contiguous():
                 # A tied matrix already has a (size, num, dim) buffer from another
                 # use: scatter into it rather than allocate and add a second one.
                 pending.view(size * num, dim).index_add_(0, flat, g)
-                self._use_done(id(weight))
+                self._use_done(pid)
                 return
             per_sample = torch.zeros(size * num, dim, device=g.device, dtype=g.dtype)
             per_sample.index_add_(0, flat, g)
