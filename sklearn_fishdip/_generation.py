@@ -365,11 +365,12 @@ class AugmentedGrammar:
             after its decoder start ``</s>``). ``None`` uses
             :attr:`lead_ids`; pass ``()`` when the decoder start already is
             the tokenizer's leading id (BERT2BERT's ``[CLS]``).
-        max_new_tokens : int or None, default=None
-            Generation budget. When given, an id is allowed only if the
-            output can still be finished (every word copied, every bracket
-            closed, EOS) within the budget, so a long output is never cut off
-            unless the budget is too small even for a bare copy.
+        max_new_tokens : int, sequence of int or None, default=None
+            Generation budget, for every row or one per source. When given,
+            an id is allowed only if the output can still be finished (every
+            word copied, every bracket closed, EOS) within the budget, so a
+            long output is never cut off unless the budget is too small even
+            for a bare copy.
 
         Returns
         -------
@@ -382,13 +383,12 @@ class AugmentedGrammar:
             raise TypeError(f"prefix_length must be an int, got {prefix_length!r}")
         if prefix_length < 0:
             raise ValueError(f"prefix_length must be >= 0, got {prefix_length}")
-        if max_new_tokens is not None:
-            _check_positive(max_new_tokens, "max_new_tokens")
+        budgets = _per_source_budgets(max_new_tokens, len(sources))
         lead = self.lead_ids if lead_ids is None else tuple(int(i) for i in lead_ids)
         sentences = [
             _Sentence(self, source, index=index, lead=lead) for index, source in enumerate(sources)
         ]
-        return _AllowedTokens(sentences, prefix_length, max_new_tokens)
+        return _AllowedTokens(sentences, prefix_length, budgets)
 
     def render(self, ids, source, *, prefix_length=None) -> str:
         """Write generated ids as text in terms of the original source words.
@@ -427,17 +427,17 @@ class AugmentedGrammar:
 class _AllowedTokens:
     """The callable returned by :meth:`AugmentedGrammar.allowed_tokens_fn`."""
 
-    def __init__(self, sentences, prefix_length, max_new_tokens):
+    def __init__(self, sentences, prefix_length, budgets):
         self.sentences = sentences
         self.prefix_length = prefix_length
-        self.max_new_tokens = max_new_tokens
+        self.budgets = budgets  # one per sentence, or None
 
     def __call__(self, batch_id, input_ids):
         ids = input_ids.tolist() if hasattr(input_ids, "tolist") else list(input_ids)
         content = tuple(ids[self.prefix_length :])
         remaining = None
-        if self.max_new_tokens is not None:
-            remaining = self.max_new_tokens - len(content)
+        if self.budgets is not None:
+            remaining = self.budgets[batch_id] - len(content)
         return self.sentences[batch_id].allowed(content, remaining)
 
     def render(self, batch_id, ids):
@@ -738,9 +738,11 @@ def generate_augmented(
     num_beams : int, default=1
         Beam width; 1 is greedy search.
     max_new_tokens : int or None, default=None
-        Most ids generated per sentence. ``None`` uses, per batch, twice the
-        largest source length in ids plus 20. With a grammar, outputs are
-        steered to finish within this budget.
+        Most ids generated per sentence. ``None`` gives each sentence twice
+        its own source length in ids plus 20, so a sentence's output does not
+        depend on which sentences share its batch. With a grammar, outputs
+        are steered to finish within the budget; without one they are cut
+        at it.
     batch_size : int, default=16
         Sentences per ``generate`` call.
     device : str, torch.device or None, default=None
@@ -836,17 +838,18 @@ def generate_augmented(
                     truncation=True,
                     max_length=max_source_length,
                 )
-                budget = max_new_tokens
-                if budget is None:
+                if max_new_tokens is None:
                     lengths = tokenizer(batch_texts, add_special_tokens=False)["input_ids"]
-                    budget = 2 * max(map(len, lengths)) + 20
-                config.max_new_tokens = budget
+                    budgets = [2 * len(ids) + 20 for ids in lengths]
+                else:
+                    budgets = [max_new_tokens] * len(batch)
+                config.max_new_tokens = max(budgets)
                 config.max_length = None
                 kwargs = {}
                 allowed = None
                 if grammar is not None:
                     allowed = grammar.allowed_tokens_fn(
-                        batch, prefix_length=1, lead_ids=lead, max_new_tokens=budget
+                        batch, prefix_length=1, lead_ids=lead, max_new_tokens=budgets
                     )
                     kwargs["prefix_allowed_tokens_fn"] = allowed
                 generated = model.generate(
@@ -855,7 +858,8 @@ def generate_augmented(
                     generation_config=config,
                     **kwargs,
                 )
-                rows = generated.tolist()
+                # After the decoder start, at most each row's own budget.
+                rows = [row[: 1 + budget] for row, budget in zip(generated.tolist(), budgets)]
                 if allowed is not None:
                     outputs.extend(allowed.render(i, row) for i, row in enumerate(rows))
                 else:
@@ -869,6 +873,24 @@ def generate_augmented(
         if device != model_device:
             model.to(model_device)
     return [" ".join(text.split()) for text in outputs]
+
+
+def _per_source_budgets(max_new_tokens, n_sources):
+    """One generation budget per source (or None), validated."""
+    if max_new_tokens is None:
+        return None
+    if isinstance(max_new_tokens, int) and not isinstance(max_new_tokens, bool):
+        _check_positive(max_new_tokens, "max_new_tokens")
+        return [max_new_tokens] * n_sources
+    budgets = list(max_new_tokens)
+    if len(budgets) != n_sources:
+        raise ValueError(
+            f"max_new_tokens has {len(budgets)} budgets for {n_sources} sources; "
+            "give one int or one per source"
+        )
+    for budget in budgets:
+        _check_positive(budget, "max_new_tokens")
+    return budgets
 
 
 def _check_positive(value, name):

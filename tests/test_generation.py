@@ -434,6 +434,54 @@ def test_generate_augmented_restores_mode_and_generates_freely(tiny_t5):
     ]
 
 
+def test_a_sentence_budget_does_not_depend_on_its_batch(tiny_t5, request):
+    model, tok = tiny_t5
+    model.eval()
+    grammar = AugmentedGrammar(tok, LABELS)
+    # A model that opens brackets whenever it may and never ends by itself:
+    # outputs run to their budget, as an undertrained model's often do.
+    eos = grammar.eos_token_id
+    (bracket,) = tok("[", add_special_tokens=False)["input_ids"][-1:]
+
+    def never_eos(module, inputs, output):
+        output[..., eos] -= 1e4
+        output[..., bracket] += 1e4
+        return output
+
+    handle = model.lm_head.register_forward_hook(never_eos)
+    request.addfinalizer(handle.remove)
+    short = SENTENCES[0]
+    long = [word for _ in range(6) for word in SENTENCES[1]]
+    alone = generate_augmented(model, tok, [short], grammar=grammar)[0]
+    together = generate_augmented(model, tok, [short, long], grammar=grammar)
+    assert len(tok(alone)["input_ids"]) > 1.5 * len(tok(" ".join(short))["input_ids"])
+    assert together[0] == alone
+    check_output(together[1], long)
+    # Free generation is cut at each sentence's own budget as well.
+    free_alone = generate_augmented(model, tok, [short])[0]
+    assert generate_augmented(model, tok, [short, long])[0] == free_alone
+
+
+def test_per_source_budgets_are_each_obeyed():
+    tok = word_tokenizer()
+    grammar = AugmentedGrammar(tok, LABELS)
+    sources = [SENTENCES[0], SENTENCES[1]]
+    bare = [tok(" ".join(source))["input_ids"] for source in sources]
+    budgets = [len(bare[0]), len(bare[1]) + 8]
+    fn = grammar.allowed_tokens_fn(sources, max_new_tokens=budgets)
+    rng = random.Random(0)
+    for row, budget in enumerate(budgets):
+        ids = [PAD]
+        while ids[-1] != grammar.eos_token_id:
+            ids.append(rng.choice(fn(row, torch.tensor(ids))))
+        assert len(ids) - 1 <= budget
+    assert ids  # the last row finished
+    with pytest.raises(ValueError, match="2 budgets for 3 sources"):
+        grammar.allowed_tokens_fn([*sources, sources[0]], max_new_tokens=budgets)
+    with pytest.raises(ValueError, match="max_new_tokens must be a positive int"):
+        grammar.allowed_tokens_fn(sources, max_new_tokens=[3, 0])
+
+
 def test_generate_augmented_validation(tiny_t5):
     model, tok = tiny_t5
     with pytest.raises(TypeError):
