@@ -24,7 +24,7 @@ data = get_data_home() / "conll2003"
 X_all, y_all = load_conll(data / "train.txt")
 X_train, y_train = low_resource_subset(X_all, y_all, 40 / len(X_all), random_state=0)
 X_test, y_test = load_conll(data / "test.txt")
-X_test, y_test = X_test[:40], y_test[:40]
+X_test, y_test = X_test[:30], y_test[:30]
 print(len(X_train), "training sentences, for example:")
 print(list(zip(X_train[0], y_train[0])))
 

@@ -38,7 +38,9 @@ for record in history:
 # -------------------------------
 # The fraction of each layer's pretrained entries that the mask trains, per
 # selection (blocks in network order: the encoder's embeddings and layers,
-# then the decoder's). An even spread would be 1% everywhere.
+# then the decoder's; "decoder" also holds the new LM-head transform, trained
+# outside the budget). An even spread would be 1% everywhere; the squared
+# gradients favour the last layer of each stack.
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -58,9 +60,11 @@ fig.tight_layout()
 # %%
 # Module types and the overlap between consecutive masks
 # ------------------------------------------------------
-# Left: the selected fraction of attention, feed-forward, embedding and norm
-# entries. Right: how much of each new mask the previous one already held;
-# a low overlap means the refresh really moves the trained subset.
+# Left: the trained fraction of attention, feed-forward, embedding and norm
+# entries. These fractions include the parameters trained outside the budget:
+# the decoder's new LM-head transform is all of "other" here, hence 100%.
+# Right: how much of each new mask the previous one already held; a low
+# overlap means the refresh really moves the trained subset.
 types = list(history[0]["fraction_by_type"])
 fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2))
 for kind in types:

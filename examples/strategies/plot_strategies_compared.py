@@ -17,7 +17,7 @@ choosing what to train:
 Parameters that the checkpoint does not provide (here the decoder's new
 cross-attention and LM-head transform) are trained by every sparse strategy
 outside its budget. The plot compares training curves, the entries each
-strategy changed, and time. Fifty steps on a CPU cannot rank the strategies'
+strategy changed, and time. Two dozen steps on a CPU cannot rank the strategies'
 accuracy: the low-resource benchmark does that with full runs.
 """
 
@@ -34,7 +34,7 @@ from sklearn_fishdip.datasets import get_data_home, load_conll, low_resource_sub
 X_all, y_all = load_conll(get_data_home() / "conll2003" / "train.txt")
 X, y = low_resource_subset(X_all, y_all, 32 / len(X_all), random_state=1)
 
-base = FishDipNER(refresh_every=8, max_epochs=8, random_state=0, verbose=0)
+base = FishDipNER(refresh_every=8, max_epochs=6, random_state=0, verbose=0)
 strategies = ["full", "fish-dip", "fish", "dps", "bitfit", "random"]
 fitted, seconds = {}, {}
 for strategy in strategies:
