@@ -1,0 +1,33 @@
+"""The API reference lists every public class and function."""
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+API = Path(__file__).resolve().parents[1] / "docs" / "api.rst"
+MODULES = [
+    "sklearn_fishdip",
+    "sklearn_fishdip.augmented",
+    "sklearn_fishdip.sparse",
+    "sklearn_fishdip.datasets",
+    "sklearn_fishdip.metrics",
+    "sklearn_fishdip.exceptions",
+]
+
+
+@pytest.mark.parametrize("module_name", MODULES)
+def test_every_public_callable_is_in_the_api_reference(module_name):
+    text = API.read_text()
+    module = importlib.import_module(module_name)
+    names = getattr(module, "__all__", None) or [n for n in vars(module) if not n.startswith("_")]
+    public = [
+        name
+        for name in names
+        if inspect.isclass(getattr(module, name)) or inspect.isfunction(getattr(module, name))
+    ]
+    assert public
+    listed = set(re.findall(r"^\s{3}(\w+)\s*$", text, re.M))
+    assert sorted(set(public) - listed) == []
