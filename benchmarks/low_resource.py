@@ -237,6 +237,12 @@ def build_parser():
         help="(default: %(default)s)",
     )
     parser.add_argument(
+        "--lr-schedule",
+        choices=["linear", "constant"],
+        default=_ESTIMATOR_DEFAULTS["lr_schedule"],
+        help="(default: %(default)s, the estimators')",
+    )
+    parser.add_argument(
         "--optimizer-for",
         action="append",
         default=[],
@@ -411,6 +417,7 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
         refresh_every=args.refresh_every,
         optimizer=optimizer,
         learning_rate=learning_rate,
+        lr_schedule=args.lr_schedule,
         max_epochs=args.epochs,
         batch_size=args.batch_size,
         device=device,
@@ -497,6 +504,7 @@ def settings_of(args):
         "optimizer": args.optimizer,
         "optimizers": args.optimizers,
         "learning_rates": args.learning_rates,
+        "lr_schedule": args.lr_schedule,
         "batch_size": args.batch_size,
         "keep_ratio": args.keep_ratio,
         "refresh_every": args.refresh_every,

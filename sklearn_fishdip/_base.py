@@ -22,7 +22,7 @@ from ._generation import AugmentedGrammar, generate_augmented
 from ._models import DEFAULT_MODEL, load_seq2seq
 from .augmented._entities import escape_tokens
 from .augmented._report import DecodeErrors
-from .sparse import fit_sparse, resolve_device, resolve_strategy
+from .sparse import LR_SCHEDULES, fit_sparse, resolve_device, resolve_strategy
 from .utils._validation import check_same_length, check_token_lists
 
 __all__ = ["BaseFishDip"]
@@ -49,6 +49,7 @@ class BaseFishDip(BaseEstimator):
         optimizer="adafactor",
         learning_rate=None,
         weight_decay=0.0,
+        lr_schedule="linear",
         max_epochs=20,
         batch_size=8,
         max_source_length=256,
@@ -67,6 +68,7 @@ class BaseFishDip(BaseEstimator):
         self.optimizer = optimizer
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.max_source_length = max_source_length
@@ -127,6 +129,10 @@ class BaseFishDip(BaseEstimator):
         if not (isinstance(self.weight_decay, (float, int)) and self.weight_decay >= 0):
             raise ValueError(
                 f"weight_decay must be a non-negative number, got {self.weight_decay!r}"
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(
+                f"lr_schedule must be one of {list(LR_SCHEDULES)}, got {self.lr_schedule!r}"
             )
         if self.weight_decay and self.optimizer != "adamw":
             raise ValueError("weight_decay is only supported with optimizer='adamw'")
@@ -237,6 +243,7 @@ class BaseFishDip(BaseEstimator):
             optimizer=self.optimizer,
             lr=learning_rate,
             weight_decay=self.weight_decay,
+            lr_schedule=self.lr_schedule,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             device=device,
@@ -487,6 +494,9 @@ PARAMETERS_DOC = """model : str, default="minilm-bert2bert"
         None picks 1e-2 for Adafactor (the paper's setting) and 3e-4 for AdamW.
     weight_decay : float, default=0.0
         Decoupled weight decay (AdamW only; applied to trained entries alone).
+    lr_schedule : {"linear", "constant"}, default="linear"
+        ``"linear"`` decays the learning rate to 0 over the run's steps, as
+        the reference's trainer does; ``"constant"`` keeps it.
     max_epochs : int, default=20
         Passes over the training sentences.
     batch_size : int, default=8

@@ -304,6 +304,8 @@ def cmd_fit(args):
         max_epochs=args.epochs,
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
+        optimizer=args.optimizer,
+        lr_schedule=args.lr_schedule,
         device=args.device,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
@@ -461,7 +463,19 @@ def build_parser():
         type=_positive_float,
         default=None,
         metavar="LR",
-        help="default: 1e-2 (Adafactor, as in the paper)",
+        help="default: 1e-2 with Adafactor (as in the paper), 3e-4 with AdamW",
+    )
+    fit.add_argument(
+        "--optimizer",
+        choices=["adafactor", "adamw"],
+        default="adafactor",
+        help="(default: adafactor)",
+    )
+    fit.add_argument(
+        "--lr-schedule",
+        choices=["linear", "constant"],
+        default="linear",
+        help="linear decay to 0 over the run, as the paper's trainer (default: linear)",
     )
     fit.add_argument(
         "--fraction",

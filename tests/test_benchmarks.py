@@ -82,6 +82,7 @@ def test_defaults_follow_the_paper(low_resource):
     assert args.strategies == ["full", "fish", "fish-dip", "dps", "bitfit", "random"]
     assert args.learning_rates == {}
     assert args.optimizer == "adafactor" and args.optimizers == {}
+    assert args.lr_schedule == "linear"
     assert args.max_test is None
     assert args.epochs == 20
     assert Path(args.data_dir) == BENCHMARKS.parent.parent / "shared" / "data"
@@ -201,6 +202,7 @@ def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model,
     assert written["metadata"]["settings"]["epochs"] == 1
     assert written["metadata"]["command"].endswith(" ".join(argv[-4:]))
     assert written["metadata"]["settings"]["optimizers"] == {"full": "adamw"}
+    assert written["metadata"]["settings"]["lr_schedule"] == "linear"
     assert len(written["summary"]) == len(strategies)
     assert (out / "results.png").stat().st_size > 0
     table = capsys.readouterr().out

@@ -85,7 +85,7 @@ def re_model(files, tiny_t5_path):
     out = files["root"] / "re_model"
     code = main(
         ["fit", "--task", "relations", "--train", files["re"], "--model", tiny_t5_path]
-        + ["--out", str(out), "--quiet"]
+        + ["--out", str(out), "--quiet", "--optimizer", "adamw", "--lr-schedule", "constant"]
         + FAST
     )
     assert code == 0
@@ -110,6 +110,7 @@ def test_fit_ner_with_dev_subset_and_progress(files, tiny_t5_path, tmp_path, cap
     estimator = FishDipNER.load(tmp_path)
     assert estimator.verbose == 1 and estimator.random_state == 1
     assert estimator.get_params()["keep_ratio"] == 0.05
+    assert (estimator.optimizer, estimator.lr_schedule) == ("adafactor", "linear")
 
 
 def test_predict_ner_writes_conll_columns(files, ner_model, tmp_path, capsys):
@@ -256,6 +257,11 @@ def test_malformed_conll04_sentence(tmp_path, capsys):
         capsys, "fit", "--task", "relations", "--train", bad, "--out", tmp_path / "m"
     )
     _check_error(code, out, err, f"{bad}: sentence 0")
+
+
+def test_fit_passes_optimizer_and_schedule(re_model):
+    estimator = FishDipRelationExtractor.load(re_model)
+    assert (estimator.optimizer, estimator.lr_schedule) == ("adamw", "constant")
 
 
 def test_wrong_task_for_the_saved_model(files, ner_model, re_model, capsys):

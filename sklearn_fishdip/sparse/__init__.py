@@ -15,7 +15,7 @@ from ._importance import (
     squared_gradients_loop,
 )
 from ._masks import MODULE_TYPES, ParameterIndex, ParameterMask, module_type, network_block
-from ._net import Seq2SeqNet, fit_sparse, resolve_device
+from ._net import LR_SCHEDULES, LinearDecay, Seq2SeqNet, fit_sparse, resolve_device
 from ._optim import SparseAdamW, optimizer_state_bytes
 from ._strategies import (
     DPS,
@@ -36,6 +36,8 @@ __all__ = [
     "FishDip",
     "Full",
     "Importance",
+    "LR_SCHEDULES",
+    "LinearDecay",
     "ParameterIndex",
     "ParameterMask",
     "RandomMask",

@@ -7,8 +7,9 @@ import numbers
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import GradientNormClipping
+from skorch.callbacks import GradientNormClipping, LRScheduler
 from skorch.utils import to_tensor
+from torch.optim.lr_scheduler import LambdaLR
 from transformers.optimization import Adafactor
 
 from ._callback import SparseUpdate
@@ -191,6 +192,32 @@ _OPTIMIZERS = {
 }
 
 
+#: Accepted values of ``lr_schedule``.
+LR_SCHEDULES = ("linear", "constant")
+
+
+class LinearDecay:
+    """Learning-rate factor ``1 - step / n_steps``, floored at 0 (picklable).
+
+    Parameters
+    ----------
+    n_steps : int
+        Optimizer steps of the run.
+
+    Examples
+    --------
+    >>> decay = LinearDecay(4)
+    >>> [decay(step) for step in range(5)]
+    [1.0, 0.75, 0.5, 0.25, 0.0]
+    """
+
+    def __init__(self, n_steps):
+        self.n_steps = max(1, int(n_steps))
+
+    def __call__(self, step):
+        return max(0.0, 1.0 - step / self.n_steps)
+
+
 def fit_sparse(
     model,
     examples,
@@ -199,6 +226,7 @@ def fit_sparse(
     optimizer="adafactor",
     lr=None,
     weight_decay=0.0,
+    lr_schedule="linear",
     max_epochs=1,
     max_steps=None,
     batch_size=8,
@@ -229,6 +257,10 @@ def fit_sparse(
     weight_decay : float, default=0.0
         Decoupled weight decay (AdamW only: Adafactor's would move masked
         entries).
+    lr_schedule : {"linear", "constant"}, default="linear"
+        ``"linear"`` decays the learning rate linearly from ``lr`` to 0 over
+        the run's optimizer steps, updated after every step (the reference's
+        Trainer default, without warm-up); ``"constant"`` keeps ``lr``.
     max_epochs : int, default=1
         Epochs over ``examples``.
     max_steps : int or None, default=None
@@ -261,6 +293,8 @@ def fit_sparse(
     """
     if optimizer not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}; got {optimizer!r}.")
+    if lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {list(LR_SCHEDULES)}; got {lr_schedule!r}.")
     check_seq2seq_model(model)
     optimizer_cls, default_lr, options = _OPTIMIZERS[optimizer]
     options = {f"optimizer__{k}": v for k, v in options.items()}
@@ -273,6 +307,17 @@ def fit_sparse(
         importance_batch_size=importance_batch_size,
     )
     clip = [] if max_grad_norm is None else [("clip", GradientNormClipping(max_grad_norm))]
+    schedule = []
+    if lr_schedule == "linear":
+        n_steps = max_epochs * -(-len(examples) // batch_size)
+        if max_steps is not None:
+            n_steps = min(n_steps, max_steps)
+        schedule = [
+            (
+                "lr_scheduler",
+                LRScheduler(LambdaLR, lr_lambda=LinearDecay(n_steps), step_every="batch"),
+            )
+        ]
     net = Seq2SeqNet(
         model,
         optimizer=optimizer_cls,
@@ -283,7 +328,7 @@ def fit_sparse(
         device=resolve_device(device),
         random_state=random_state,
         pad_token_id=pad_token_id,
-        callbacks=[("sparse_update", update), *clip, *callbacks],
+        callbacks=[("sparse_update", update), *clip, *schedule, *callbacks],
         verbose=verbose,
         **options,
     )

@@ -265,6 +265,36 @@ def test_bad_optimizer_name(t5):
         fit_sparse(model, tokenize(tokenizer, 2), optimizer="sgd")
 
 
+@pytest.mark.parametrize("optimizer", ["adafactor", "adamw"])
+def test_linear_schedule_decays_to_zero_and_constant_keeps_lr(t5, optimizer):
+    model, tokenizer = t5
+    examples = tokenize(tokenizer, 6)
+
+    def lrs(schedule):
+        net = fit_sparse(
+            model,
+            examples,
+            "fish",
+            optimizer=optimizer,
+            lr=1e-3,
+            lr_schedule=schedule,
+            max_epochs=2,
+            batch_size=2,
+            random_state=0,
+        )
+        recorded = [batch.get("event_lr") for epoch in net.history for batch in epoch["batches"]]
+        return recorded, net.optimizer_.param_groups[0]["lr"]
+
+    # 3 batches x 2 epochs: the lr used by each step falls linearly, 0 after the last.
+    recorded, final = lrs("linear")
+    assert recorded == pytest.approx([1e-3 * (1 - k / 6) for k in range(6)])
+    assert final == 0.0
+    recorded, final = lrs("constant")
+    assert final == 1e-3 and recorded == [None] * 6  # no scheduler at all
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        fit_sparse(model, examples, lr_schedule="cosine")
+
+
 def test_clipping_before_masking_is_rejected(t5):
     model, tokenizer = t5
     net = Seq2SeqNet(
