@@ -170,7 +170,7 @@ def make_crf(**overrides):
     return require_crfsuite().CRF(**{**CRF_PARAMS, **overrides})
 
 
-def run_crf(X_train, y_train, X_test, y_test, **crf_params):
+def run_crf(X_train, y_train, X_test, y_test, *, uncased=False, **crf_params):
     """Fit the CRF baseline on one training set and score it on a test set.
 
     Parameters
@@ -179,6 +179,9 @@ def run_crf(X_train, y_train, X_test, y_test, **crf_params):
         Sentences.
     y_train, y_test : list of list of str
         Their IOB2 tags.
+    uncased : bool, default=False
+        Lower-case every word first, so the CRF sees no capitalization: what
+        an uncased model (the offline default's MiniLM tokenizer) sees.
     **crf_params
         Overrides of :data:`CRF_PARAMS`.
 
@@ -190,6 +193,9 @@ def run_crf(X_train, y_train, X_test, y_test, **crf_params):
         ``n_train``, ``n_test`` and ``crf_params``.
     """
     crf = make_crf(**crf_params)
+    if uncased:
+        X_train = [[word.lower() for word in tokens] for tokens in X_train]
+        X_test = [[word.lower() for word in tokens] for tokens in X_test]
     start = time.perf_counter()
     crf.fit([sentence_features(tokens) for tokens in X_train], [list(tags) for tags in y_train])
     fit_s = time.perf_counter() - start
@@ -209,6 +215,7 @@ def run_crf(X_train, y_train, X_test, y_test, **crf_params):
         "n_train": len(X_train),
         "n_test": len(X_test),
         "crf_params": {**CRF_PARAMS, **crf_params},
+        "uncased": uncased,
     }
 
 
@@ -300,6 +307,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--max-test", type=int, default=None, help="score on the first N test sentences"
     )
+    parser.add_argument(
+        "--uncased",
+        action="store_true",
+        help="lower-case all words first (what an uncased model sees)",
+    )
     parser.add_argument("--c1", type=float, default=CRF_PARAMS["c1"])
     parser.add_argument("--c2", type=float, default=CRF_PARAMS["c2"])
     parser.add_argument("--max-iterations", type=int, default=CRF_PARAMS["max_iterations"])
@@ -362,7 +374,7 @@ def main(argv=None):
         for seed in args.seeds:
             X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
             run = {"fraction": fraction, "seed": seed}
-            run.update(run_crf(X_sub, y_sub, X_test, y_test, **overrides))
+            run.update(run_crf(X_sub, y_sub, X_test, y_test, uncased=args.uncased, **overrides))
             results["runs"].append(run)
             print(
                 f"fraction {fraction:g} seed {seed}: n_train {run['n_train']}, "
@@ -384,7 +396,10 @@ def main(argv=None):
     path.write_text(json.dumps(results, indent=2) + "\n")
 
     print()
-    print(f"CRF baseline, CoNLL-2003, test sentences: {len(X_test)}; mean ± std over seeds")
+    print(
+        f"CRF baseline{' (uncased words)' if args.uncased else ''}, CoNLL-2003, "
+        f"test sentences: {len(X_test)}; mean ± std over seeds"
+    )
     print(
         f"{'fraction':>8}  {'n_train':>7}  {'seeds':>5}  {'F1':>15}  {'P':>15}  {'R':>15}  "
         f"{'fit s':>6}"

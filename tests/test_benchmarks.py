@@ -230,6 +230,26 @@ def test_crf_baseline_runs_standalone(crf_baseline, data_dir, tmp_path):
     assert json.loads(out.read_text())["metadata"]["complete"] is True
 
 
+def test_uncased_crf_sees_no_capitals(crf_baseline, monkeypatch):
+    pytest.importorskip("sklearn_crfsuite")
+    seen = []
+    original = crf_baseline.sentence_features
+
+    def recording(tokens):
+        seen.extend(tokens)
+        return original(tokens)
+
+    monkeypatch.setattr(crf_baseline, "sentence_features", recording)
+    X = [["EU", "rejects", "German", "call"], ["Peter", "Blackburn"]]
+    y = [["B-ORG", "O", "B-MISC", "O"], ["B-PER", "I-PER"]]
+    run = crf_baseline.run_crf(X, y, X, y, uncased=True, max_iterations=5)
+    assert run["uncased"] is True
+    assert seen and not any(char.isupper() for word in seen for char in word)
+    seen.clear()
+    crf_baseline.run_crf(X, y, X, y, max_iterations=5)
+    assert "EU" in seen
+
+
 def test_crf_features_cover_shape_and_context(crf_baseline):
     features = crf_baseline.sentence_features(["EU", "rejects", "German", "call"])
     assert features[0]["BOS"] and features[-1]["EOS"]
