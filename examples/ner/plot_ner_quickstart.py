@@ -33,8 +33,8 @@ print(list(zip(X_train[0], y_train[0])))
 # ---
 # ``refresh_every`` counts optimizer steps: 40 sentences at batch 8 are 5
 # steps per epoch, so the mask is re-selected every two epochs. Adafactor at
-# 1e-2 is the paper's optimizer. ``verbose=0`` keeps the page free of
-# progress bars.
+# 1e-2, decaying linearly to 0, is the paper's optimizer. ``verbose=0`` keeps
+# the page free of progress bars.
 from sklearn_fishdip import FishDipNER
 
 ner = FishDipNER(
