@@ -53,6 +53,9 @@ def test_the_machinery_learns_forty_sentences(conll_train):
         optimizer="adamw",
         learning_rate=3e-4,
         max_epochs=20,
+        # The measured configuration: a linear decay to 0 halves the mean step,
+        # and 20 epochs then leave the loss near 0.9.
+        lr_schedule="constant",
         random_state=0,
         verbose=0,
     )
