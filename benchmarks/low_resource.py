@@ -120,6 +120,18 @@ def _split(values):
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+def _strategy_pairs(values, option, meaning):
+    """Split ``strategy=value`` items; yield ``(item, strategy, value)`` with a known strategy."""
+    for item in _split(values):
+        strategy, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or strategy not in STRATEGIES:
+            raise ValueError(
+                f"{option} expects strategy={meaning} with a strategy in "
+                f"{', '.join(STRATEGIES)}; got {item!r}"
+            )
+        yield item, strategy, value
+
+
 def parse_learning_rates(values):
     """Parse ``strategy=lr`` pairs into a dict.
 
@@ -139,20 +151,14 @@ def parse_learning_rates(values):
         number.
     """
     rates = {}
-    for item in _split(values):
-        strategy, sep, rate = item.partition("=")
-        if not sep or strategy.strip() not in STRATEGIES:
-            raise ValueError(
-                f"--learning-rate expects strategy=lr with a strategy in {', '.join(STRATEGIES)}; "
-                f"got {item!r}"
-            )
+    for item, strategy, rate in _strategy_pairs(values, "--learning-rate", "lr"):
         try:
             value = float(rate)
         except ValueError:
             raise ValueError(f"--learning-rate {item!r}: {rate!r} is not a number") from None
         if not value > 0:
             raise ValueError(f"--learning-rate {item!r}: the rate must be positive")
-        rates[strategy.strip()] = value
+        rates[strategy] = value
     return rates
 
 
@@ -175,13 +181,11 @@ def parse_optimizers(values):
         optimizer.
     """
     chosen = {}
-    for item in _split(values):
-        strategy, sep, name = (part.strip() for part in item.partition("="))
-        if not sep or strategy not in STRATEGIES or name not in _DEFAULT_LEARNING_RATES:
+    for item, strategy, name in _strategy_pairs(values, "--optimizer-for", "optimizer"):
+        if name not in _DEFAULT_LEARNING_RATES:
             raise ValueError(
-                f"--optimizer-for expects strategy=optimizer with a strategy in "
-                f"{', '.join(STRATEGIES)} and an optimizer in "
-                f"{', '.join(sorted(_DEFAULT_LEARNING_RATES))}; got {item!r}"
+                f"--optimizer-for {item!r}: the optimizer must be one of "
+                f"{', '.join(sorted(_DEFAULT_LEARNING_RATES))}"
             )
         chosen[strategy] = name
     return chosen

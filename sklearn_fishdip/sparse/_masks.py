@@ -119,6 +119,8 @@ class ParameterIndex:
         Canonical names of the new parameters.
     kinds : dict
         Canonical name to module type.
+    blocks : dict
+        Canonical name to :func:`network_block`.
     """
 
     def __init__(self, model, new_parameter_names=()):
@@ -135,6 +137,7 @@ class ParameterIndex:
             raise ValueError(f"Unknown new parameter names: {unknown[:5]}.")
         self.new = frozenset(self.aliases[n] for n in new_parameter_names)
         self.kinds = {n: module_type(n) for n in self.names}
+        self.blocks = {n: network_block(n) for n in self.names}
 
     def numel(self, names=None):
         """Number of entries of ``names`` (all parameters by default)."""
@@ -325,7 +328,7 @@ def describe_selection(index, mask, previous, *, step, seconds, **extra):
             by_type[kind] = mask.count(index, names) / total
     blocks = {}
     for name in index.names:
-        blocks.setdefault(network_block(name), []).append(name)
+        blocks.setdefault(index.blocks[name], []).append(name)
     by_block = {
         block: mask.count(index, names) / index.numel(names)
         for block, names in blocks.items()

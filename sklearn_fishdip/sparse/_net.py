@@ -299,8 +299,9 @@ def fit_sparse(
     optimizer_cls, default_lr, options = _OPTIMIZERS[optimizer]
     options = {f"optimizer__{k}": v for k, v in options.items()}
     options["optimizer__weight_decay"] = weight_decay
+    batches_per_epoch = -(-len(examples) // batch_size)
     if max_steps is not None:
-        max_epochs = max(max_epochs, -(-max_steps // -(-len(examples) // batch_size)))
+        max_epochs = max(max_epochs, -(-max_steps // batches_per_epoch))
     update = SparseUpdate(
         strategy,
         new_parameter_names=new_parameter_names,
@@ -309,7 +310,7 @@ def fit_sparse(
     clip = [] if max_grad_norm is None else [("clip", GradientNormClipping(max_grad_norm))]
     schedule = []
     if lr_schedule == "linear":
-        n_steps = max_epochs * -(-len(examples) // batch_size)
+        n_steps = max_epochs * batches_per_epoch
         if max_steps is not None:
             n_steps = min(n_steps, max_steps)
         schedule = [
