@@ -740,6 +740,10 @@ def main(argv=None):
         previous = json.loads(path.read_text())
         if previous.get("metadata", {}).get("settings") == results["metadata"]["settings"]:
             results["runs"] = [run for run in previous.get("runs", []) if "error" not in run]
+            # Kept runs were measured by an earlier invocation: say which code measured them.
+            for run in results["runs"]:
+                run.setdefault("git", previous["metadata"].get("git"))
+                run.setdefault("command", previous["metadata"].get("command"))
             print(f"resuming: {len(results['runs'])} runs kept from {path}", flush=True)
         else:
             print(f"not resuming: {path} was made with other settings", flush=True)
@@ -763,7 +767,9 @@ def main(argv=None):
                     if key in done:
                         continue
                     run = dict(zip(("dataset", "fraction", "seed", "strategy"), key))
+                    meta = results["metadata"]
                     run.update(n_train=len(X_sub), n_test=len(X_test))
+                    run.update(git=meta["git"], command=meta["command"])
                     print(f"{dataset} {fraction:g} seed {seed} {strategy} ...", end=" ", flush=True)
                     try:
                         if strategy == "crf":

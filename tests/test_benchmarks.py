@@ -211,6 +211,11 @@ def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model,
     # --resume keeps every run made with the same settings and trains nothing.
     again = low_resource.main([*argv, "--resume"])
     assert [run["fit_s"] for run in again["runs"]] == [run["fit_s"] for run in results["runs"]]
+    # Each run names the invocation that measured it, kept runs included.
+    for run in again["runs"]:
+        assert run["command"] == written["metadata"]["command"]
+        assert run["git"] == written["metadata"]["git"]
+    assert again["metadata"]["command"].endswith("--resume")
 
 
 def test_crf_baseline_runs_standalone(crf_baseline, data_dir, tmp_path):
