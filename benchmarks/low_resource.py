@@ -742,12 +742,13 @@ def main(argv=None):
             results["runs"] = [run for run in previous.get("runs", []) if "error" not in run]
             # Kept runs were measured by an earlier invocation: say which code measured them.
             for run in results["runs"]:
-                run.setdefault("git", previous["metadata"].get("git"))
-                run.setdefault("command", previous["metadata"].get("command"))
+                for key in ("git", "command"):
+                    run.setdefault(key, previous["metadata"].get(key))
             print(f"resuming: {len(results['runs'])} runs kept from {path}", flush=True)
         else:
             print(f"not resuming: {path} was made with other settings", flush=True)
     done = {_key(run) for run in results["runs"]}
+    provenance = {key: results["metadata"][key] for key in ("git", "command")}
 
     def write():
         results["summary"] = summarize(results["runs"])
@@ -767,9 +768,7 @@ def main(argv=None):
                     if key in done:
                         continue
                     run = dict(zip(("dataset", "fraction", "seed", "strategy"), key))
-                    meta = results["metadata"]
-                    run.update(n_train=len(X_sub), n_test=len(X_test))
-                    run.update(git=meta["git"], command=meta["command"])
+                    run.update(n_train=len(X_sub), n_test=len(X_test), **provenance)
                     print(f"{dataset} {fraction:g} seed {seed} {strategy} ...", end=" ", flush=True)
                     try:
                         if strategy == "crf":
