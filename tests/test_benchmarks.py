@@ -6,6 +6,7 @@ They build their own tiny CoNLL files and a tiny T5 in tmp_path: nothing from
 
 import importlib.util
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -155,6 +156,49 @@ def test_quick_is_a_smoke_configuration_that_explicit_options_override(low_resou
     assert (args.max_test, args.seeds) == (5, [2])
 
 
+def _run(strategy, seed, f1, fraction=0.01):
+    return {
+        "dataset": "conll2003",
+        "fraction": fraction,
+        "seed": seed,
+        "strategy": strategy,
+        "n_train": 140,
+        "n_test": 300,
+        "f1": f1,
+        "precision": f1,
+        "recall": f1,
+        "fit_s": 1.0,
+        "predict_s": 1.0,
+    }
+
+
+def test_summary_pairs_each_strategy_with_full_on_the_same_seed(low_resource):
+    runs = [
+        _run("full", 1, 0.10),
+        _run("fish-dip", 1, 0.15),
+        _run("full", 2, 0.20),
+        _run("fish-dip", 2, 0.23),
+        # No full run on seed 3: this one has no pair.
+        _run("fish-dip", 3, 0.90),
+        # Another fraction is another pairing.
+        _run("full", 1, 0.50, fraction=0.05),
+        _run("fish-dip", 1, 0.40, fraction=0.05),
+        {**_run("full", 3, 0.0), "error": "Traceback ..."},
+    ]
+    rows = {(row["fraction"], row["strategy"]): row for row in low_resource.summarize(runs)}
+
+    fish_dip = rows[(0.01, "fish-dip")]
+    assert fish_dip["n_seeds"] == 3 and fish_dip["n_pairs_with_full"] == 2
+    assert fish_dip["f1_minus_full_mean"] == pytest.approx(0.04)
+    assert fish_dip["f1_minus_full_std"] == pytest.approx(0.0141421, rel=1e-5)
+    lower = rows[(0.05, "fish-dip")]
+    assert lower["f1_minus_full_mean"] == pytest.approx(-0.10)
+    assert lower["f1_minus_full_std"] is None
+    full = rows[(0.01, "full")]
+    assert full["n_seeds"] == 2 and full["n_pairs_with_full"] == 0
+    assert full["f1_minus_full_mean"] is None
+
+
 def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model, tmp_path, capsys):
     crf = importlib.util.find_spec("sklearn_crfsuite") is not None
     out = tmp_path / "out"
@@ -207,6 +251,7 @@ def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model,
     assert (out / "results.png").stat().st_size > 0
     table = capsys.readouterr().out
     assert "mean ± std over seeds" in table and "fish-dip" in table
+    assert "F1 - full" in table
 
     # --resume keeps every run made with the same settings and trains nothing.
     again = low_resource.main([*argv, "--resume"])
@@ -216,6 +261,63 @@ def test_tiny_run_writes_json_table_and_plot(low_resource, data_dir, tiny_model,
         assert run["command"] == written["metadata"]["command"]
         assert run["git"] == written["metadata"]["git"]
     assert again["metadata"]["command"].endswith("--resume")
+
+
+def test_jobs_run_in_worker_processes_with_the_same_results(
+    low_resource, data_dir, tiny_model, tmp_path
+):
+    # Workers are spawned processes that import the script from its file: run it as users do.
+    argv = [
+        "--quick",
+        "--fractions",
+        "0.5",
+        "--seeds",
+        "1,2",
+        "--max-test",
+        "2",
+        "--model",
+        tiny_model,
+        "--data-dir",
+        str(data_dir),
+        "--device",
+        "cpu",
+        "--batch-size",
+        "2",
+    ]
+    parallel = tmp_path / "parallel.json"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            str(BENCHMARKS / "low_resource.py"),
+            *argv,
+            "--jobs",
+            "2",
+            "--json",
+            str(parallel),
+            "--plot",
+            str(tmp_path / "parallel.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "4 runs on 2 workers" in completed.stdout
+    written = json.loads(parallel.read_text())
+    assert written["metadata"]["jobs"] == 2 and written["metadata"]["complete"] is True
+
+    serial = low_resource.main(
+        [*argv, "--json", str(tmp_path / "serial.json"), "--plot", str(tmp_path / "s.png")]
+    )
+    by_key = {low_resource._key(run): run for run in written["runs"]}
+    assert set(by_key) == {low_resource._key(run) for run in serial["runs"]}
+    for run in serial["runs"]:
+        twin = by_key[low_resource._key(run)]
+        assert "error" not in twin, twin.get("error")
+        # Same seed, same subset, same CPU: the same model in either process.
+        assert twin["n_train"] == run["n_train"]
+        assert twin["final_train_loss"] == pytest.approx(run["final_train_loss"], rel=1e-4)
+        assert twin["f1"] == pytest.approx(run["f1"])
 
 
 def test_crf_baseline_runs_standalone(crf_baseline, data_dir, tmp_path):

@@ -410,6 +410,24 @@ def test_cuda_trained_estimator_loads_on_cpu(ner, tmp_path):
         assert _predictions(loaded) == _predictions(ner)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (CI has none)")
+def test_estimator_trained_on_cuda_saves_and_loads_on_cpu(tiny_t5_path, tmp_path):
+    torch.cuda.reset_peak_memory_stats()
+    estimator = FishDipNER(**fast_params(tiny_t5_path, device="cuda")).fit(NER_X, NER_Y)
+    assert torch.cuda.max_memory_allocated() > 0  # trained on the GPU ...
+    # ... and kept on the CPU between calls (docs/user_guide/devices.rst)
+    assert next(estimator.model_.parameters()).device.type == "cpu"
+    on_gpu = _predictions(estimator)
+    assert [len(tags) for tags in on_gpu[0]] == [len(words) for words in NER_X]
+    estimator.save(tmp_path)
+    loaded = FishDipNER.load(tmp_path)
+    assert _predictions(loaded) == on_gpu
+    loaded.set_params(device="cpu")
+    on_cpu = _predictions(loaded)
+    assert next(loaded.model_.parameters()).device.type == "cpu"
+    assert [len(tags) for tags in on_cpu[0]] == [len(words) for words in NER_X]
+
+
 # --------------------------------------------------------------------------- #
 # Ctrl-C
 # --------------------------------------------------------------------------- #

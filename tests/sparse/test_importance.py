@@ -91,3 +91,13 @@ def test_per_sample_losses_match_single_samples(bert2bert):
             batch = pad_examples([example], 0)
             single = token_losses(seq2seq_logits(model, batch), batch["labels"])[0]
             assert float(single[0]) == pytest.approx(float(losses[i]), rel=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (CI has none)")
+def test_batched_equals_loop_on_cuda():
+    model, tokenizer = make_tiny_t5()
+    model.to("cuda")
+    examples = tokenize(tokenizer, 5)
+    batched = squared_gradients(model, examples, batch_size=3)
+    assert all(v.device.type == "cuda" for v in batched.values())
+    _assert_close(batched, squared_gradients_loop(model, examples))

@@ -312,3 +312,34 @@ def test_clipping_before_masking_is_rejected(t5):
 def test_resolve_device():
     assert resolve_device("auto") == ("cuda" if torch.cuda.is_available() else "cpu")
     assert resolve_device("cpu") == "cpu"
+
+
+needs_cuda = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device (CI has none)"
+)
+
+
+@needs_cuda
+@pytest.mark.parametrize("optimizer", ["adamw", "adafactor"])
+def test_off_mask_entries_never_change_on_cuda(t5, optimizer):
+    # Masks, sparse optimizer state and bf16 autocast all live on the GPU here.
+    model, tokenizer = t5
+    check = FrozenCheck()
+    net = fit_sparse(
+        model,
+        tokenize(tokenizer, 8),
+        _refreshing(),
+        optimizer=optimizer,
+        lr=1e-2,
+        max_steps=7,
+        batch_size=2,
+        device="cuda",
+        random_state=0,
+        callbacks=[check],
+    )
+    assert next(model.parameters()).device.type == "cuda"
+    history = dict(net.callbacks_)["sparse_update"].mask_history_
+    assert [r["step"] for r in history] == [0, 3, 6]
+    assert check.violations == 0 and check.changed > 0
+    seen = net.sample_losses_[~torch.isnan(net.sample_losses_)]
+    assert len(seen) > 0 and torch.isfinite(seen).all()
