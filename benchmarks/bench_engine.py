@@ -36,19 +36,19 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import transformers  # noqa: E402
 
-from sklearn_fishdip._models import DEFAULT_MODEL, load_seq2seq  # noqa: E402
 from sklearn_fishdip.augmented import encode_ner  # noqa: E402
 from sklearn_fishdip.datasets import load_conll  # noqa: E402
+from sklearn_fishdip.models import DEFAULT_MODEL, load_seq2seq  # noqa: E402
 from sklearn_fishdip.sparse import (  # noqa: E402
     FishDip,
     ParameterIndex,
     fit_sparse,
+    freezes_zero_gradients,  # noqa: E402
     optimizer_state_bytes,
     resolve_device,
     squared_gradients,
     squared_gradients_loop,
 )
-from sklearn_fishdip.sparse._optim import freezes_zero_gradients  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "conll2003" / "train.txt"

@@ -61,13 +61,12 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from sklearn_fishdip import DEFAULT_MODEL, FishDipNER, FishDipRelationExtractor  # noqa: E402
-from sklearn_fishdip._base import _DEFAULT_LEARNING_RATES  # noqa: E402
 from sklearn_fishdip.datasets import load_conll, load_spert, low_resource_subset  # noqa: E402
 from sklearn_fishdip.metrics import (  # noqa: E402
     entity_precision_recall_f1,
     relation_precision_recall_f1,
 )
-from sklearn_fishdip.sparse import resolve_device  # noqa: E402
+from sklearn_fishdip.sparse import DEFAULT_LEARNING_RATES, resolve_device  # noqa: E402
 
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "low_resource.json"
@@ -182,10 +181,10 @@ def parse_optimizers(values):
     """
     chosen = {}
     for item, strategy, name in _strategy_pairs(values, "--optimizer-for", "optimizer"):
-        if name not in _DEFAULT_LEARNING_RATES:
+        if name not in DEFAULT_LEARNING_RATES:
             raise ValueError(
                 f"--optimizer-for {item!r}: the optimizer must be one of "
-                f"{', '.join(sorted(_DEFAULT_LEARNING_RATES))}"
+                f"{', '.join(sorted(DEFAULT_LEARNING_RATES))}"
             )
         chosen[strategy] = name
     return chosen
@@ -236,7 +235,7 @@ def build_parser():
     )
     parser.add_argument(
         "--optimizer",
-        choices=sorted(_DEFAULT_LEARNING_RATES),
+        choices=sorted(DEFAULT_LEARNING_RATES),
         default=_ESTIMATOR_DEFAULTS["optimizer"],
         help="(default: %(default)s)",
     )
@@ -457,7 +456,7 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
         "recall": recall,
         **extra,
         "optimizer": optimizer,
-        "learning_rate": learning_rate or _DEFAULT_LEARNING_RATES[optimizer],
+        "learning_rate": learning_rate or DEFAULT_LEARNING_RATES[optimizer],
         "fit_s": fit_s,
         "predict_s": predict_s,
         "predict_sentences_per_s": len(X_test) / predict_s if predict_s > 0 else None,

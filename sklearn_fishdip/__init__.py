@@ -8,10 +8,15 @@ estimators :class:`FishDipNER` and :class:`FishDipRelationExtractor` wrap it
 all behind ``fit``/``predict``.
 """
 
-from ._models import DEFAULT_MODEL
-from ._ner import FishDipNER
-from ._relations import FishDipRelationExtractor
+from ._registry import all_estimators
+from ._version import __version__
+from .models import DEFAULT_MODEL
+from .tasks import FishDipNER, FishDipRelationExtractor
 
-__version__ = "0.1.0.dev0"
-
-__all__ = ["DEFAULT_MODEL", "FishDipNER", "FishDipRelationExtractor", "__version__"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "FishDipNER",
+    "FishDipRelationExtractor",
+    "__version__",
+    "all_estimators",
+]

@@ -18,26 +18,30 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
 from tqdm.auto import tqdm
 
-from ._generation import AugmentedGrammar, generate_augmented
-from ._models import DEFAULT_MODEL, load_seq2seq
+from ._registry import register_estimator
 from .augmented._entities import escape_tokens
 from .augmented._report import DecodeErrors
-from .sparse import LR_SCHEDULES, fit_sparse, resolve_device, resolve_strategy
+from .generation import AugmentedGrammar, generate_augmented
+from .models import DEFAULT_MODEL, load_seq2seq
+from .sparse import (
+    DEFAULT_LEARNING_RATES,
+    LR_SCHEDULES,
+    fit_sparse,
+    resolve_device,
+    resolve_strategy,
+)
 from .utils._validation import check_same_length, check_token_lists
 
 __all__ = ["BaseFishDip"]
-
-# Defaults per optimizer when learning_rate is None: the paper's Adafactor
-# setting for sparse training, a conventional AdamW rate otherwise.
-_DEFAULT_LEARNING_RATES = {"adafactor": 1e-2, "adamw": 3e-4}
 
 
 class BaseFishDip(BaseEstimator):
     """Base class of the FISH-DIP estimators; not for direct use.
 
-    Subclasses define ``_check_targets``, ``_fit_vocabulary``, ``_encode``,
-    ``_clip_target``, ``_decode``, ``_shift_prediction``, ``_merge_predictions``
-    and ``score``.
+    A task estimator sets the class attribute ``task`` (its name on the
+    command line and in the registry) and defines ``_check_targets``,
+    ``_fit_vocabulary``, ``_encode``, ``_clip_target``, ``_decode``,
+    ``_shift_prediction``, ``_merge_predictions`` and ``score``.
     """
 
     def __init__(
@@ -96,6 +100,13 @@ class BaseFishDip(BaseEstimator):
         tags.non_deterministic = False
         return tags
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A class that names its task is a task estimator: register it for
+        # persistence, the command line and the shared tests.
+        if "task" in cls.__dict__:
+            register_estimator(cls)
+
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
 
@@ -117,10 +128,9 @@ class BaseFishDip(BaseEstimator):
             "num_beams",
         ):
             positive_int(name)
-        if self.optimizer not in _DEFAULT_LEARNING_RATES:
+        if self.optimizer not in DEFAULT_LEARNING_RATES:
             raise ValueError(
-                f"optimizer must be one of {sorted(_DEFAULT_LEARNING_RATES)}, "
-                f"got {self.optimizer!r}"
+                f"optimizer must be one of {sorted(DEFAULT_LEARNING_RATES)}, got {self.optimizer!r}"
             )
         if self.learning_rate is not None and not (
             isinstance(self.learning_rate, (float, int)) and self.learning_rate > 0
@@ -235,7 +245,7 @@ class BaseFishDip(BaseEstimator):
         examples = [{"input_ids": s, "labels": t} for s, t in zip(input_ids, labels)]
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        learning_rate = self.learning_rate or _DEFAULT_LEARNING_RATES[self.optimizer]
+        learning_rate = self.learning_rate or DEFAULT_LEARNING_RATES[self.optimizer]
         net = fit_sparse(
             loaded.model,
             examples,
@@ -299,15 +309,15 @@ class BaseFishDip(BaseEstimator):
         state = dict(super().__getstate__())
         if not self.__sklearn_is_fitted__():
             return state
-        from ._persistence import getstate
+        from .persistence import getstate
 
         return getstate(self, state)
 
     def __setstate__(self, state):
-        from ._persistence import _PICKLE_KEY, setstate
+        from .persistence import PICKLE_KEY, setstate
 
         state = dict(state)
-        persisted = state.pop(_PICKLE_KEY, None)
+        persisted = state.pop(PICKLE_KEY, None)
         super().__setstate__(state)
         if persisted is not None:
             setstate(self, persisted)
@@ -339,7 +349,7 @@ class BaseFishDip(BaseEstimator):
             as ``random_state``); pickle such an estimator instead.
         """
         check_is_fitted(self)
-        from ._persistence import save_estimator
+        from .persistence import save_estimator
 
         save_estimator(self, path)
         return self
@@ -369,7 +379,7 @@ class BaseFishDip(BaseEstimator):
             If the folder is not a saved estimator, holds another class, or
             the base model is missing or its weights' checksum differs.
         """
-        from ._persistence import load_estimator
+        from .persistence import load_estimator
 
         return load_estimator(path, None if cls is BaseFishDip else cls)
 

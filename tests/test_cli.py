@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from sklearn_fishdip import FishDipNER, FishDipRelationExtractor
-from sklearn_fishdip._cli import main
 from sklearn_fishdip.augmented._schemes import spans_to_tags
+from sklearn_fishdip.cli._main import main
 from sklearn_fishdip.datasets import load_conll, load_spert
 from tests.estimator_fixtures import NER_X, NER_Y, RE_X, RE_Y
 
@@ -188,7 +188,7 @@ def test_fit_predict_evaluate_relations(files, re_model, tmp_path, capsys):
 
 
 def test_relations_output_resolves_overlaps_outer_first():
-    from sklearn_fishdip._cli import _relations_record
+    from sklearn_fishdip.cli._main import _relations_record
 
     tokens = ["Anna", "of", "New", "York", "met", "Bob"]
     prediction = {

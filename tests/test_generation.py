@@ -1,4 +1,4 @@
-"""Tests for sklearn_fishdip._generation: the constrained-decoding grammar."""
+"""Tests for sklearn_fishdip.generation: the constrained-decoding grammar."""
 
 import random
 
@@ -13,8 +13,8 @@ from transformers import (
     PreTrainedTokenizerFast,
 )
 
-from sklearn_fishdip._generation import AugmentedGrammar, generate_augmented
 from sklearn_fishdip.augmented import Annotation, escape_token, parse_augmented, write_augmented
+from sklearn_fishdip.generation import AugmentedGrammar, generate_augmented
 from sklearn_fishdip.utils._testing import make_tiny_bart, make_tiny_t5
 
 PAD, EOS, UNK = 0, 1, 2

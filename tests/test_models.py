@@ -1,4 +1,4 @@
-"""Tests for sklearn_fishdip._models: loading, warm-starting and caching."""
+"""Tests for sklearn_fishdip.models: loading, warm-starting and caching."""
 
 import math
 import os
@@ -19,8 +19,8 @@ from transformers import (
     T5ForConditionalGeneration,
 )
 
-from sklearn_fishdip import _models
-from sklearn_fishdip._models import (
+from sklearn_fishdip.models import _loading as _models
+from sklearn_fishdip.models._loading import (
     DEFAULT_MODEL,
     LoadedModel,
     base_model_fingerprint,

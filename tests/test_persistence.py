@@ -13,8 +13,9 @@ import torch
 from safetensors.torch import load_file
 
 from sklearn_fishdip import FishDipNER, FishDipRelationExtractor
-from sklearn_fishdip._models import base_model_fingerprint, clear_model_cache, load_seq2seq
-from sklearn_fishdip._persistence import (
+from sklearn_fishdip.augmented._verbalizer import LabelVerbalizer
+from sklearn_fishdip.models import base_model_fingerprint, clear_model_cache, load_seq2seq
+from sklearn_fishdip.persistence._estimator import (
     DELTA_NAME,
     MANIFEST_NAME,
     apply_delta,
@@ -23,7 +24,6 @@ from sklearn_fishdip._persistence import (
     to_json,
     weight_bytes,
 )
-from sklearn_fishdip.augmented._verbalizer import LabelVerbalizer
 from sklearn_fishdip.sparse import FishDip, SparseUpdate
 from sklearn_fishdip.utils._testing import make_tiny_t5
 from tests.estimator_fixtures import NER_X, NER_Y, RE_X, RE_Y, fast_params

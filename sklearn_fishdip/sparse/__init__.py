@@ -16,7 +16,12 @@ from ._importance import (
 )
 from ._masks import MODULE_TYPES, ParameterIndex, ParameterMask, module_type, network_block
 from ._net import LR_SCHEDULES, LinearDecay, Seq2SeqNet, fit_sparse, resolve_device
-from ._optim import SparseAdamW, optimizer_state_bytes
+from ._optim import (
+    DEFAULT_LEARNING_RATES,
+    SparseAdamW,
+    freezes_zero_gradients,
+    optimizer_state_bytes,
+)
 from ._strategies import (
     DPS,
     BitFit,
@@ -29,6 +34,7 @@ from ._strategies import (
 )
 
 __all__ = [
+    "DEFAULT_LEARNING_RATES",
     "DPS",
     "MODULE_TYPES",
     "BitFit",
@@ -46,6 +52,7 @@ __all__ = [
     "SparseStrategy",
     "SparseUpdate",
     "fit_sparse",
+    "freezes_zero_gradients",
     "module_type",
     "network_block",
     "optimizer_state_bytes",

@@ -166,6 +166,11 @@ class SparseAdamW(torch.optim.Optimizer):
         flat.index_copy_(0, idx, values.to(flat.dtype))
 
 
+#: Learning rate per optimizer when an estimator's ``learning_rate`` is None:
+#: the paper's Adafactor setting for sparse training, a conventional AdamW rate.
+DEFAULT_LEARNING_RATES = {"adafactor": 1e-2, "adamw": 3e-4}
+
+
 def freezes_zero_gradients(optimizer):
     """Whether a zero gradient leaves an entry exactly unchanged.
 

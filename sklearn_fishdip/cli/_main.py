@@ -66,7 +66,7 @@ def read_ner(path, *, require_tags=False):
     y : list of list of str or None
         None when the file holds tokens only.
     """
-    from .datasets import load_conll
+    from ..datasets import load_conll
 
     text = _read_text(path)
     _check_not_json(path, text, "ner")
@@ -113,8 +113,8 @@ def read_relations(path, *, require_targets=False):
     y : list of dict or None
         None when the sentences carry no entities.
     """
-    from .datasets import load_spert
-    from .utils._validation import check_tokens
+    from ..datasets import load_spert
+    from ..utils._validation import check_tokens
 
     text = _read_text(path)
     try:
@@ -149,8 +149,8 @@ def _relations_record(tokens, prediction):
     relations index the kept entities in order of appearance, and those with
     a dropped argument are left out.
     """
-    from .augmented._ner import resolve_overlaps
-    from .augmented._schemes import spans_to_tags
+    from ..augmented._ner import resolve_overlaps
+    from ..augmented._schemes import spans_to_tags
 
     kept = resolve_overlaps(prediction["entities"])
     position = {entity: index for index, entity in enumerate(kept)}
@@ -192,7 +192,7 @@ def _task_of(estimator):
 
 
 def _load_model(path, task, device, quiet):
-    from ._base import BaseFishDip
+    from .._base import BaseFishDip
 
     with warnings.catch_warnings():
         # The CLI picks the device below; a saved CUDA device is no concern here.
@@ -232,12 +232,12 @@ def scores(estimator, X, y):
         ``relations`` P/R/F1. Both with ``n_sentences`` and
         ``decode_errors``.
     """
-    from ._persistence import to_json
-    from .metrics import (
+    from ..metrics import (
         entity_precision_recall_f1,
         ner_classification_report,
         relation_precision_recall_f1,
     )
+    from ..persistence import to_json
 
     task = _task_of(estimator)
     predicted = estimator.predict(X)
@@ -287,8 +287,8 @@ def _info(args, message):
 
 
 def cmd_fit(args):
-    from . import FishDipNER, FishDipRelationExtractor
-    from .datasets import low_resource_subset
+    from .. import FishDipNER, FishDipRelationExtractor
+    from ..datasets import low_resource_subset
 
     X, y = _read(args.task, args.train, gold=True)
     if not X:
@@ -403,7 +403,7 @@ def build_parser():
     -------
     argparse.ArgumentParser
     """
-    from ._models import DEFAULT_MODEL
+    from ..models import DEFAULT_MODEL
 
     parser = argparse.ArgumentParser(
         prog=PROG,

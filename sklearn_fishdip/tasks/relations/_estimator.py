@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ._base import FITTED_DOC, PARAMETERS_DOC, BaseFishDip
-from ._models import DEFAULT_MODEL
-from .augmented._entities import escape_tokens
-from .augmented._relations import _read, _split_label_names, _write, canonical_target
-from .metrics import relation_f1_score
-from .utils._validation import check_relation_target
+from ..._base import FITTED_DOC, PARAMETERS_DOC, BaseFishDip
+from ...augmented._entities import escape_tokens
+from ...augmented._relations import _read, _split_label_names, _write, canonical_target
+from ...metrics import relation_f1_score
+from ...models import DEFAULT_MODEL
+from ...utils._validation import check_relation_target
 
 __all__ = ["FishDipRelationExtractor"]
 
@@ -33,6 +33,8 @@ class FishDipRelationExtractor(BaseFishDip):
         Relation types seen in training.
     {FITTED_DOC}
     """
+
+    task = "relations"
 
     def __init__(
         self,

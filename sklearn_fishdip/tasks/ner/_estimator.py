@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import warnings
 
-from ._base import FITTED_DOC, PARAMETERS_DOC, BaseFishDip
-from ._models import DEFAULT_MODEL
-from .augmented._entities import build_verbalizer
-from .augmented._ner import decode_ner_spans, encode_ner_spans, resolve_overlaps
-from .augmented._schemes import check_scheme, spans_to_tags, tags_to_spans
-from .metrics import entity_f1_score
+from ..._base import FITTED_DOC, PARAMETERS_DOC, BaseFishDip
+from ...augmented._entities import build_verbalizer
+from ...augmented._ner import decode_ner_spans, encode_ner_spans, resolve_overlaps
+from ...augmented._schemes import check_scheme, spans_to_tags, tags_to_spans
+from ...metrics import entity_f1_score
+from ...models import DEFAULT_MODEL
 
 __all__ = ["FishDipNER"]
 
@@ -42,6 +42,8 @@ class FishDipNER(BaseFishDip):
     >>> ner = FishDipNER(max_epochs=1, verbose=0).fit(X, y)  # doctest: +SKIP
     >>> ner.predict(X)  # doctest: +SKIP
     """
+
+    task = "ner"
 
     def __init__(
         self,

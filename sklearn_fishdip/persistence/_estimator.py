@@ -4,7 +4,7 @@ A FISH-DIP model differs from its pretrained base in about 1% of its weights,
 so a fitted estimator is stored as
 
 * the identity of the base model (name or path, revision and the sha256 of its
-  weights, from :func:`~sklearn_fishdip._models.base_model_fingerprint`),
+  weights, from :func:`~sklearn_fishdip.models.base_model_fingerprint`),
 * the *delta*: for every parameter (tied weights once) that changed, the flat
   indices (int32) and the values of the entries that differ bit for bit, or
   the whole tensor where that is smaller,
@@ -39,6 +39,7 @@ import warnings
 import numpy as np
 
 __all__ = [
+    "PICKLE_KEY",
     "DELTA_NAME",
     "FORMAT_VERSION",
     "MANIFEST_NAME",
@@ -62,7 +63,7 @@ FULL_FRACTION = 0.5
 _REBUILT = frozenset({"model_", "tokenizer_", "uncased_", "grammar_"})
 
 # Key of the pickled state that holds the delta and the base model's identity.
-_PICKLE_KEY = "_fishdip_persisted"
+PICKLE_KEY = "_fishdip_persisted"
 
 _INDEX_SUFFIX, _VALUE_SUFFIX, _FULL_SUFFIX = "::indices", "::values", "::full"
 
@@ -248,7 +249,7 @@ def apply_delta(model, tensors, *, source="the stored delta"):
 
 
 def _strategy_aliases():
-    from .sparse._strategies import _ALIASES
+    from ..sparse._strategies import _ALIASES
 
     return _ALIASES
 
@@ -274,9 +275,9 @@ def to_json(value, where):
     TypeError
         If ``value`` holds something that JSON cannot represent.
     """
-    from .augmented._report import DecodeErrors
-    from .augmented._verbalizer import LabelVerbalizer
-    from .sparse._strategies import SparseStrategy
+    from ..augmented._report import DecodeErrors
+    from ..augmented._verbalizer import LabelVerbalizer
+    from ..sparse._strategies import SparseStrategy
 
     if value is None or isinstance(value, (bool, str)):
         return value
@@ -322,8 +323,8 @@ def to_json(value, where):
 
 def from_json(value, where):
     """Decode data written by :func:`to_json` (only the tagged library types)."""
-    from .augmented._report import DecodeErrors
-    from .augmented._verbalizer import LabelVerbalizer
+    from ..augmented._report import DecodeErrors
+    from ..augmented._verbalizer import LabelVerbalizer
 
     if isinstance(value, list):
         return [from_json(item, where) for item in value]
@@ -360,15 +361,15 @@ def _fitted_attributes(estimator):
 
 
 def _base_fingerprint(name_or_path, revision=None):
-    from ._models import base_model_fingerprint
+    from ..models import base_model_fingerprint
 
     return base_model_fingerprint(name_or_path, revision=revision)
 
 
 def _delta_of(estimator):
     """(tensors, mode, n_changed, fingerprint) of a fitted estimator."""
-    from ._models import load_seq2seq
-    from .sparse import resolve_strategy
+    from ..models import load_seq2seq
+    from ..sparse import resolve_strategy
 
     fingerprint = _base_fingerprint(estimator.model)
     base = load_seq2seq(estimator.model).model
@@ -396,8 +397,8 @@ def rebuild_model(estimator, base, tensors, *, source):
     ValueError
         If the base model cannot be loaded or its checksum differs.
     """
-    from ._generation import AugmentedGrammar
-    from ._models import load_seq2seq
+    from ..generation import AugmentedGrammar
+    from ..models import load_seq2seq
 
     name, revision = base["name_or_path"], base.get("revision")
     try:
@@ -460,7 +461,7 @@ def getstate(estimator, state):
     tensors, mode, n_changed, fingerprint = _delta_of(estimator)
     for name in _REBUILT:
         state.pop(name, None)
-    state[_PICKLE_KEY] = {
+    state[PICKLE_KEY] = {
         "format_version": FORMAT_VERSION,
         "base_model": fingerprint,
         "mode": mode,
@@ -501,14 +502,26 @@ def setstate(estimator, state):
 
 
 def _known_classes():
-    from ._ner import FishDipNER
-    from ._relations import FishDipRelationExtractor
+    from .._registry import all_estimators
 
-    return {cls.__name__: cls for cls in (FishDipNER, FishDipRelationExtractor)}
+    return {cls.__name__: cls for _, cls in all_estimators()}
 
 
 def _class_name(cls):
+    # The library's estimators are stored under their public name: private
+    # module paths change when code moves. Other classes keep their full path.
+    if _known_classes().get(cls.__name__) is cls:
+        return f"sklearn_fishdip.{cls.__name__}"
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _resolve_saved_class(saved_class):
+    """The registered class a manifest names, older private paths included
+    (``sklearn_fishdip._ner.FishDipNER``), or None."""
+    package, _, name = saved_class.partition(".")
+    if package != "sklearn_fishdip":
+        return None
+    return _known_classes().get(name.rpartition(".")[2])
 
 
 def save_estimator(estimator, path):
@@ -534,7 +547,7 @@ def save_estimator(estimator, path):
     """
     from safetensors.torch import save_file
 
-    from . import __version__
+    from .._version import __version__
 
     path = os.fspath(path)
     # Encode everything before writing anything: a bad parameter leaves no half-written folder.
@@ -643,20 +656,19 @@ def load_estimator(path, cls=None):
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from . import __version__
+    from .._version import __version__
 
     path = os.fspath(path)
     manifest = read_manifest(path)
     saved_class = manifest["class"]
     if cls is None:
-        known = {_class_name(known): known for known in _known_classes().values()}
-        if saved_class not in known:
+        cls = _resolve_saved_class(saved_class)
+        if cls is None:
             raise ValueError(
                 f"{path}: holds a {saved_class}, not one of the library's estimators; "
                 "load it with its own class's load()"
             )
-        cls = known[saved_class]
-    elif saved_class != _class_name(cls):
+    elif saved_class != _class_name(cls) and _resolve_saved_class(saved_class) is not cls:
         raise ValueError(
             f"{path}: holds a {saved_class}, not a {_class_name(cls)}; load it with "
             f"{saved_class.rpartition('.')[2]}.load()"

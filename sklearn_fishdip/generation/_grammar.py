@@ -37,8 +37,8 @@ import math
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 
-from .augmented._special import CLOSE, OPEN, RELATION, SEPARATOR, escape_token
-from .utils._validation import check_tokens
+from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR, escape_token
+from ..utils._validation import check_tokens
 
 __all__ = ["AugmentedGrammar", "generate_augmented"]
 
