@@ -22,7 +22,7 @@ from ._registry import register_estimator
 from .augmented._entities import escape_tokens
 from .augmented._report import DecodeErrors
 from .generation import AugmentedGrammar, generate_augmented
-from .models import DEFAULT_MODEL, load_seq2seq
+from .models import DEFAULT_MODEL, MODEL_KINDS, load_seq2seq
 from .sparse import (
     DEFAULT_LEARNING_RATES,
     LR_SCHEDULES,
@@ -47,6 +47,7 @@ class BaseFishDip(BaseEstimator):
     def __init__(
         self,
         model=DEFAULT_MODEL,
+        model_kind="auto",
         strategy="fish-dip",
         keep_ratio=0.01,
         refresh_every=100,
@@ -66,6 +67,7 @@ class BaseFishDip(BaseEstimator):
         verbose=1,
     ):
         self.model = model
+        self.model_kind = model_kind
         self.strategy = strategy
         self.keep_ratio = keep_ratio
         self.refresh_every = refresh_every
@@ -139,6 +141,10 @@ class BaseFishDip(BaseEstimator):
         if not (isinstance(self.weight_decay, (float, int)) and self.weight_decay >= 0):
             raise ValueError(
                 f"weight_decay must be a non-negative number, got {self.weight_decay!r}"
+            )
+        if self.model_kind not in MODEL_KINDS:
+            raise ValueError(
+                f"model_kind must be one of {list(MODEL_KINDS)}, got {self.model_kind!r}"
             )
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
@@ -487,6 +493,17 @@ PARAMETERS_DOC = """model : str, default="minilm-bert2bert"
         package), a Hugging Face Hub seq2seq name such as ``"t5-base"``,
         ``"google/flan-t5-base"`` or ``"facebook/bart-base"``, or a local
         folder. It is loaded once per process and reused.
+    model_kind : {"auto", "seq2seq", "causal", "bert2bert", "prefix-lm"}, default="auto"
+        How the model is built and trained (:mod:`sklearn_fishdip.models`):
+        ``"seq2seq"`` an encoder-decoder checkpoint (T5, BART); ``"causal"`` a
+        decoder-only language model (GPT-2, Llama, Qwen2, SmolLM) that
+        continues the source; ``"bert2bert"`` an encoder-decoder warm-started
+        from an encoder-only checkpoint, with new cross-attention;
+        ``"prefix-lm"`` one encoder-only stack over source and target
+        (bidirectional over the source, causal over the target), every weight
+        pretrained. ``"auto"`` reads the checkpoint's config: seq2seq and
+        causal checkpoints are used as they are, encoder-only ones warm-start
+        as ``"bert2bert"``.
     strategy : str or strategy object, default="fish-dip"
         Which parameters are trained: ``"fish-dip"`` (re-selected every
         ``refresh_every`` steps from the highest-loss samples), ``"fish"``

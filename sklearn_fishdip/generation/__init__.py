@@ -1,5 +1,6 @@
 """Generation of augmented text: the constrained-decoding grammar and its driver."""
 
-from ._grammar import AugmentedGrammar, generate_augmented
+from ._driver import generate_augmented
+from ._grammar import AugmentedGrammar
 
 __all__ = ["AugmentedGrammar", "generate_augmented"]

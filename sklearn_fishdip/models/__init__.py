@@ -7,6 +7,7 @@ local folder) once per process and hands out copies.
 from ._loading import (
     CROSS_ATTENTION_INITS,
     DEFAULT_MODEL,
+    MODEL_KINDS,
     LoadedModel,
     base_model_fingerprint,
     clear_model_cache,
@@ -16,6 +17,7 @@ from ._loading import (
 __all__ = [
     "CROSS_ATTENTION_INITS",
     "DEFAULT_MODEL",
+    "MODEL_KINDS",
     "LoadedModel",
     "base_model_fingerprint",
     "clear_model_cache",

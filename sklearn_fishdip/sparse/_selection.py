@@ -1,0 +1,130 @@
+"""What every strategy gets and shares: the selection context and the strategy base class."""
+
+import math
+import numbers
+
+from sklearn.base import BaseEstimator
+
+
+class SelectionContext:
+    """What a strategy may use while training (built by the callback).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model being trained.
+    index : ParameterIndex
+        Its deduplicated parameters.
+    examples : sequence of dict
+        The tokenized training examples.
+    batch_size : int
+        Training batch size.
+    max_steps : int
+        Planned number of optimizer steps.
+    generator : torch.Generator
+        CPU generator for every random choice of the strategy.
+    pad_token_id : int
+        Input padding id.
+    importance_batch_size : int, default=16
+        Samples per batched importance pass.
+    ranking_batch_size : int, default=64
+        Samples per loss-ranking forward.
+    autocast : torch.dtype or None, default=None
+        Autocast dtype of the loss-ranking pass.
+    running_losses : callable or None, default=None
+        Returns the latest per-sample training losses (NaN where unseen).
+
+    Attributes
+    ----------
+    state : dict
+        Scratch space for strategies (e.g. DPS's accumulated scores).
+    """
+
+    def __init__(
+        self,
+        model,
+        index,
+        examples,
+        batch_size,
+        max_steps,
+        generator,
+        pad_token_id,
+        importance_batch_size=16,
+        ranking_batch_size=64,
+        autocast=None,
+        running_losses=None,
+    ):
+        self.model = model
+        self.index = index
+        self.examples = examples
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.generator = generator
+        self.pad_token_id = pad_token_id
+        self.importance_batch_size = importance_batch_size
+        self.ranking_batch_size = ranking_batch_size
+        self.autocast = autocast
+        self.running_losses = running_losses
+        self.state = {}
+
+    @property
+    def n_batches(self):
+        """Training batches per epoch."""
+        return math.ceil(len(self.examples) / self.batch_size)
+
+
+def _check_ratio(name, value, low_open=True):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a float in (0, 1]; got {value!r}.")
+    if not (0 < value <= 1 if low_open else 0 <= value < 1):
+        interval = "(0, 1]" if low_open else "[0, 1)"
+        raise ValueError(f"{name} must be in {interval}; got {value!r}.")
+
+
+def _check_int(name, value, allow_none=False):
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
+
+
+def _to_devices(index, selected):
+    return {name: idx.to(index.params[name].device) for name, idx in selected.items()}
+
+
+class SparseStrategy(BaseEstimator):
+    """Base class of the strategies.
+
+    Subclasses implement :meth:`initial_mask` and may override
+    :meth:`observe_gradients` and :meth:`next_mask`. Each returns a
+    ``(mask, extra)`` pair, ``extra`` being a dict added to the diagnostics.
+    """
+
+    #: Short name used as string alias and in diagnostics.
+    name = None
+
+    def validate(self):
+        """Check the parameters; raise ValueError on bad values."""
+        value = getattr(self, "train_new_parameters", True)
+        if not isinstance(value, bool):
+            raise ValueError(f"train_new_parameters must be a bool; got {value!r}.")
+
+    def _exempt(self, ctx):
+        """Parameters trained outside the budget."""
+        return ctx.index.new if getattr(self, "train_new_parameters", False) else frozenset()
+
+    def _pool(self, ctx):
+        """Parameters that compete for the budget."""
+        exempt = self._exempt(ctx)
+        return [n for n in ctx.index.names if n not in exempt]
+
+    def initial_mask(self, ctx):
+        """The mask for the first step: ``(mask, extra)``."""
+        raise NotImplementedError
+
+    def observe_gradients(self, ctx, step):
+        """See the gradients of step ``step`` (1-based) before masking."""
+
+    def next_mask(self, ctx, step):
+        """After ``step`` completed steps: a new ``(mask, extra)`` or None."""
+        return None
