@@ -39,6 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "crf_baseline.json"
 
+#: Training and test files of the NER data sets, under ``--data-dir``.
+DATASETS = {
+    "conll2003": ("conll2003/train.txt", "conll2003/test.txt"),
+    "wnut17": ("wnut17/wnut17train.conll", "wnut17/emerging.test.annotated"),
+}
+
 #: The CRF's hyperparameters (the sklearn-crfsuite tutorial's, for CoNLL).
 CRF_PARAMS = dict(
     algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=100, all_possible_transitions=True
@@ -288,6 +294,12 @@ def parse_args(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
+        "--dataset",
+        default="conll2003",
+        choices=sorted(DATASETS),
+        help="NER data set under --data-dir (default: %(default)s)",
+    )
+    parser.add_argument(
         "--fractions",
         type=parse_float_list,
         default=[0.01, 0.05],
@@ -302,7 +314,7 @@ def parse_args(argv=None):
     parser.add_argument(
         "--data-dir",
         default=str(DEFAULT_DATA_DIR),
-        help="folder holding conll2003/{train,test}.txt (default: %(default)s)",
+        help="folder holding the data sets' folders (default: %(default)s)",
     )
     parser.add_argument(
         "--max-test", type=int, default=None, help="score on the first N test sentences"
@@ -342,8 +354,9 @@ def main(argv=None):
         # A clear message rather than a traceback from the first fit.
         raise SystemExit(f"error: {error}") from None
     data_dir = Path(args.data_dir)
-    X_train, y_train = load_conll(data_dir / "conll2003" / "train.txt")
-    X_test, y_test = load_conll(data_dir / "conll2003" / "test.txt")
+    train_file, test_file = DATASETS[args.dataset]
+    X_train, y_train = load_conll(data_dir / train_file)
+    X_test, y_test = load_conll(data_dir / test_file)
     if args.max_test is not None:
         X_test, y_test = X_test[: args.max_test], y_test[: args.max_test]
     overrides = dict(c1=args.c1, c2=args.c2, max_iterations=args.max_iterations)
@@ -360,6 +373,7 @@ def main(argv=None):
             "python_crfsuite": getattr(pycrfsuite, "__version__", "unknown"),
             "cpu_count": os.cpu_count(),
             "data_dir": str(data_dir),
+            "dataset": args.dataset,
             "n_train_total": len(X_train),
             "n_test": len(X_test),
             "crf_params": {**CRF_PARAMS, **overrides},
@@ -397,7 +411,7 @@ def main(argv=None):
 
     print()
     print(
-        f"CRF baseline{' (uncased words)' if args.uncased else ''}, CoNLL-2003, "
+        f"CRF baseline{' (uncased words)' if args.uncased else ''}, {args.dataset}, "
         f"test sentences: {len(X_test)}; mean ± std over seeds"
     )
     print(

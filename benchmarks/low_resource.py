@@ -60,7 +60,7 @@ import crf_baseline  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from sklearn_fishdip import DEFAULT_MODEL, FishDipNER, FishDipRelationExtractor  # noqa: E402
+from sklearn_fishdip import DEFAULT_MODEL, all_estimators  # noqa: E402
 from sklearn_fishdip.datasets import load_conll, load_spert, low_resource_subset  # noqa: E402
 from sklearn_fishdip.metrics import (  # noqa: E402
     entity_precision_recall_f1,
@@ -74,14 +74,17 @@ DEFAULT_PLOT = ROOT / "benchmarks" / "results" / "low_resource.png"
 
 STRATEGIES = ("full", "fish", "fish-dip", "dps", "bitfit", "random")
 
-#: Per dataset: task, files under --data-dir, reader, estimator, the paper's fractions.
+#: The estimator of each task, from the library's registry.
+ESTIMATORS = dict(all_estimators())
+
+#: Per dataset: task (its estimator comes from ESTIMATORS), files under --data-dir, reader,
+#: the paper's fractions.
 DATASETS = {
     "conll2003": dict(
         task="ner",
         train="conll2003/train.txt",
         test="conll2003/test.txt",
         load=load_conll,
-        estimator=FishDipNER,
         fractions=(0.01, 0.05),
         metric="entity micro F1 (seqeval strict IOB2)",
     ),
@@ -90,7 +93,6 @@ DATASETS = {
         train="conll04/train.json",
         test="conll04/test.json",
         load=load_spert,
-        estimator=FishDipRelationExtractor,
         fractions=(0.05, 0.1),
         metric="strict relation micro F1",
     ),
@@ -106,7 +108,8 @@ QUICK = dict(
     max_test=20,
 )
 
-_ESTIMATOR_DEFAULTS = FishDipNER().get_params()
+# The shared parameters' defaults, the same for every task's estimator.
+_ESTIMATOR_DEFAULTS = ESTIMATORS["ner"]().get_params()
 
 
 # ---------------------------------------------------------------------------
@@ -420,7 +423,7 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
     spec = DATASETS[dataset]
     learning_rate = args.learning_rates.get(strategy)
     optimizer = args.optimizers.get(strategy, args.optimizer)
-    estimator = spec["estimator"](
+    estimator = ESTIMATORS[spec["task"]](
         model=args.model,
         strategy=strategy,
         keep_ratio=args.keep_ratio,

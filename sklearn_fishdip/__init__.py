@@ -8,6 +8,9 @@ estimators :class:`FishDipNER` and :class:`FishDipRelationExtractor` wrap it
 all behind ``fit``/``predict``.
 """
 
+# augmented first: it re-exports the task codecs, which import its modules, so
+# it must start loading before any task does (or its re-export meets a half-loaded codec).
+from . import augmented  # noqa: F401, I001
 from ._registry import all_estimators
 from ._version import __version__
 from .models import DEFAULT_MODEL

@@ -1,6 +1,10 @@
 """Tiny offline models saved to disk, and small data sets, for estimator tests."""
 
+import random
+
+import numpy as np
 import pytest
+import torch
 
 from sklearn_fishdip.utils._testing import make_tiny_t5
 
@@ -57,3 +61,22 @@ def fast_params(path, **overrides):
     )
     params.update(overrides)
     return params
+
+
+@pytest.fixture
+def global_rng_untouched():
+    """Fail a test that changes the global torch, NumPy or ``random`` generator state.
+
+    The library seeds local generators from ``random_state`` and tests seed theirs
+    locally (``torch.Generator().manual_seed``, ``torch.random.fork_rng``), so a
+    test's outcome never depends on which tests ran before it. Use it with
+    ``pytestmark = pytest.mark.usefixtures("global_rng_untouched")`` after importing it.
+    """
+    torch_state = torch.get_rng_state()
+    numpy_state = np.random.get_state()  # noqa: NPY002 (the legacy global state, on purpose)
+    random_state = random.getstate()
+    yield
+    assert torch.equal(torch.get_rng_state(), torch_state), "the global torch RNG changed"
+    after = np.random.get_state()  # noqa: NPY002
+    assert all(np.array_equal(a, b) for a, b in zip(after, numpy_state)), "NumPy's changed"
+    assert random.getstate() == random_state, "the random module's RNG changed"

@@ -4,9 +4,12 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
+from seqeval.metrics import f1_score as seqeval_f1
+from seqeval.scheme import IOB2
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.model_selection import GridSearchCV, KFold, ParameterGrid, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import estimator_checks
@@ -14,7 +17,16 @@ from sklearn.utils import estimator_checks
 from sklearn_fishdip import FishDipNER, FishDipRelationExtractor
 from sklearn_fishdip.metrics import ner_f1_scorer, relation_f1_scorer
 
-from .estimator_fixtures import NER_X, NER_Y, RE_X, RE_Y, fast_params
+from .estimator_fixtures import (  # global_rng_untouched: used by pytestmark
+    NER_X,
+    NER_Y,
+    RE_X,
+    RE_Y,
+    fast_params,
+    global_rng_untouched,  # noqa: F401
+)
+
+pytestmark = pytest.mark.usefixtures("global_rng_untouched")
 
 ESTIMATORS = [FishDipNER, FishDipRelationExtractor]
 DATA = {FishDipNER: (NER_X, NER_Y), FishDipRelationExtractor: (RE_X, RE_Y)}
@@ -86,6 +98,84 @@ def test_predict_leaves_the_estimator_unchanged_and_is_consistent(fitted):
     assert fitted.predict(X[::-1]) == full[::-1]
 
 
+#: What an empty sentence gets back, per estimator: the task's empty structure.
+EMPTY = {FishDipNER: [], FishDipRelationExtractor: {"entities": [], "relations": []}}
+
+
+def _count_forwards(model):
+    """Record every module call of ``model``; returns the list and the hook handles."""
+    calls = []
+    handles = [
+        module.register_forward_pre_hook(lambda module, args: calls.append(module))
+        for module in model.modules()
+    ]
+    return calls, handles
+
+
+def test_empty_sentences_get_the_empty_structure_without_the_model(fitted):
+    X = DATA[type(fitted)][0]
+    alone = fitted.predict(X[:2])
+    calls, handles = _count_forwards(fitted.model_)
+    try:
+        assert fitted.predict([[]]) == [EMPTY[type(fitted)]]
+        assert fitted.predict([[], []]) == [EMPTY[type(fitted)]] * 2
+        assert calls == []  # nothing generated for empty sentences
+        assert fitted.decode_errors_.n_sentences == 0
+        # Mixed with others, in any position, and the others' answers are unchanged.
+        mixed = fitted.predict([[], X[0], [], X[1], []])
+        assert calls
+    finally:
+        for handle in handles:
+            handle.remove()
+    empty = EMPTY[type(fitted)]
+    assert mixed == [empty, alone[0], empty, alone[1], empty]
+    assert fitted.decode_errors_.n_sentences == 2
+    # Each empty answer is its own object: changing one changes no other.
+    assert mixed[0] is not mixed[2]
+    if isinstance(fitted, FishDipNER):
+        assert fitted.predict_spans([[], X[0]])[0] == []
+
+
+def test_empty_sentence_before_fit_is_still_not_fitted(tiny_t5_path):
+    for Estimator in ESTIMATORS:
+        with pytest.raises(NotFittedError):
+            Estimator(**fast_params(tiny_t5_path)).predict([[]])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fit_leaves_empty_sentences_out_of_training(Estimator, tiny_t5_path):
+    X, y = DATA[Estimator]
+    empty = EMPTY[Estimator]
+    with_empty = Estimator(**fast_params(tiny_t5_path)).fit(
+        [[], *X[:2], [], *X[2:]], [empty, *y[:2], empty, *y[2:]]
+    )
+    without = Estimator(**fast_params(tiny_t5_path)).fit(X, y)
+    # Nothing to learn from them: the same model as without them.
+    assert _same_weights(with_empty, without)
+    assert with_empty.history_ == without.history_
+
+
+@pytest.mark.parametrize(
+    "Estimator, target, message",
+    [
+        (FishDipNER, ["O"], "sentence 1 has 0 tokens but 1 tags"),
+        (FishDipRelationExtractor, {"entities": [(0, 1, "Peop")]}, "of sentence 1"),
+    ],
+)
+def test_fit_refuses_a_non_empty_target_for_an_empty_sentence(
+    Estimator, target, message, tiny_t5_path
+):
+    X, y = DATA[Estimator]
+    with pytest.raises(ValueError, match=message):
+        Estimator(**fast_params(tiny_t5_path)).fit([X[0], [], *X[1:]], [y[0], target, *y[1:]])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fit_on_empty_sentences_only_raises(Estimator, tiny_t5_path):
+    with pytest.raises(ValueError, match="all 2 sentences of X are empty"):
+        Estimator(**fast_params(tiny_t5_path)).fit([[], []], [EMPTY[Estimator]] * 2)
+
+
 def torch_equal(a, b):
     return bool((a == b).all())
 
@@ -124,47 +214,147 @@ def test_same_random_state_same_model(Estimator, tiny_t5_path):
     assert a.predict(X) == b.predict(X)
 
 
+def _entity_f1(y_true, y_pred):
+    # Computed with seqeval directly, apart from the library's scorers.
+    return seqeval_f1(y_true, y_pred, mode="strict", scheme=IOB2)
+
+
+def _relation_f1(y_true, y_pred):
+    # Strict: a relation counts when its type and both entities (span and type) match.
+    def triples(targets):
+        return {
+            (i, tuple(t["entities"][h]), tuple(t["entities"][r]), label)
+            for i, t in enumerate(targets)
+            for h, r, label in t["relations"]
+        }
+
+    gold, predicted = triples(y_true), triples(y_pred)
+    correct = len(gold & predicted)
+    return 2 * correct / (len(gold) + len(predicted)) if correct else 0.0
+
+
+def _n_updated(estimator, X, y):
+    # A "score" that shows, in cv_results_, which parameters reached the fitted model.
+    return estimator.n_updated_parameters_
+
+
+def _same_weights(a, b):
+    state_a, state_b = a.model_.state_dict(), b.model_.state_dict()
+    return state_a.keys() == state_b.keys() and all(
+        torch_equal(state_a[k], state_b[k]) for k in state_a
+    )
+
+
+def _subset(items, indices):
+    return [items[i] for i in indices]
+
+
+GRID = {"keep_ratio": [0.01, 0.1], "strategy": ["fish-dip", "fish"]}
+
+
 def test_grid_search_cross_validate_and_pipeline(tiny_t5_path):
+    base = FishDipNER(**fast_params(tiny_t5_path, max_epochs=1))
+    folds = list(KFold(2).split(NER_X))
     search = GridSearchCV(
-        FishDipNER(**fast_params(tiny_t5_path, max_epochs=1)),
-        {"keep_ratio": [0.01, 0.1], "strategy": ["fish-dip", "fish"]},
-        scoring=ner_f1_scorer,
+        base,
+        GRID,
+        scoring={"f1": ner_f1_scorer, "n_updated": _n_updated},
+        refit="f1",
         cv=KFold(2),
         error_score="raise",
     )
     search.fit(NER_X, NER_Y)
-    assert len(search.cv_results_["mean_test_score"]) == 4
-    assert search.best_estimator_.predict(NER_X[:1])[0].__len__() == len(NER_X[0])
+    results = search.cv_results_
+    assert list(results["params"]) == list(ParameterGrid(GRID))
 
+    # Each candidate on each fold, fitted and scored here without the search.
+    f1 = np.empty((len(results["params"]), len(folds)))
+    for i, params in enumerate(results["params"]):
+        for k, (train, test) in enumerate(folds):
+            fold = clone(base).set_params(**params)
+            fold.fit(_subset(NER_X, train), _subset(NER_Y, train))
+            f1[i, k] = _entity_f1(_subset(NER_Y, test), fold.predict(_subset(NER_X, test)))
+            assert results[f"split{k}_test_f1"][i] == pytest.approx(f1[i, k])
+            assert results[f"split{k}_test_n_updated"][i] == fold.n_updated_parameters_
+    assert results["mean_test_f1"] == pytest.approx(f1.mean(axis=1))
+    assert results["std_test_f1"] == pytest.approx(f1.std(axis=1))
+    # The searched parameter reaches the model: the sparser candidate changes fewer entries.
+    n_updated = np.array([results[f"split{k}_test_n_updated"] for k in range(len(folds))])
+    for strategy in GRID["strategy"]:
+        sparse, dense = (
+            results["params"].index({"keep_ratio": r, "strategy": strategy}) for r in (0.01, 0.1)
+        )
+        assert np.all(0 < n_updated[:, sparse]) and np.all(
+            n_updated[:, sparse] < n_updated[:, dense]
+        )
+    # The best candidate is the first with the highest mean F1, as computed here.
+    assert search.best_index_ == int(np.argmax(f1.mean(axis=1)))
+    assert search.best_params_ == results["params"][search.best_index_]
+    assert search.best_score_ == pytest.approx(f1.mean(axis=1).max())
+    # Refitting is fitting the best parameters on all the data.
+    fresh = clone(base).set_params(**search.best_params_).fit(NER_X, NER_Y)
+    assert _same_weights(search.best_estimator_, fresh)
+    assert search.best_estimator_.predict(NER_X) == fresh.predict(NER_X)
+
+    relations = FishDipRelationExtractor(**fast_params(tiny_t5_path, max_epochs=1))
     results = cross_validate(
-        FishDipRelationExtractor(**fast_params(tiny_t5_path, max_epochs=1)),
+        relations,
         RE_X,
         RE_Y,
         cv=KFold(2),
         scoring=relation_f1_scorer,
         error_score="raise",
+        return_estimator=True,
+        return_indices=True,
     )
     assert len(results["test_score"]) == 2
+    for k, (train, test) in enumerate(KFold(2).split(RE_X)):
+        assert list(results["indices"]["train"][k]) == list(train)
+        fold = clone(relations).fit(_subset(RE_X, train), _subset(RE_Y, train))
+        assert _same_weights(results["estimator"][k], fold)
+        predicted = fold.predict(_subset(RE_X, test))
+        assert results["estimator"][k].predict(_subset(RE_X, test)) == predicted
+        gold = _subset(RE_Y, test)
+        assert results["test_score"][k] == pytest.approx(_relation_f1(gold, predicted))
 
-    lowercase = FunctionTransformer(lambda X: [[t.lower() for t in s] for s in X])
+    # The pipeline's transformer applies in fit and in predict.
+    def lower(X):
+        return [[t.lower() for t in s] for s in X]
+
     pipeline = Pipeline(
-        [("lower", lowercase), ("ner", FishDipNER(**fast_params(tiny_t5_path, max_epochs=1)))]
+        [
+            ("lower", FunctionTransformer(lower)),
+            ("ner", FishDipNER(**fast_params(tiny_t5_path, max_epochs=1))),
+        ]
     )
     pipeline.fit(NER_X, NER_Y)
-    assert len(pipeline.predict(NER_X)) == len(NER_X)
+    direct = FishDipNER(**fast_params(tiny_t5_path, max_epochs=1)).fit(lower(NER_X), NER_Y)
+    assert _same_weights(pipeline.named_steps["ner"], direct)
+    assert pipeline.predict(NER_X) == direct.predict(lower(NER_X))
 
 
 def test_grid_search_with_parallel_jobs(tiny_t5_path):
-    search = GridSearchCV(
-        FishDipNER(**fast_params(tiny_t5_path, max_epochs=1)),
-        {"keep_ratio": [0.01, 0.1]},
-        scoring=ner_f1_scorer,
-        cv=KFold(2),
-        n_jobs=2,
-        error_score="raise",
-    )
-    search.fit(NER_X, NER_Y)
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    def search(n_jobs):
+        return GridSearchCV(
+            FishDipNER(**fast_params(tiny_t5_path, max_epochs=1)),
+            {"keep_ratio": [0.01, 0.1]},
+            scoring={"f1": ner_f1_scorer, "n_updated": _n_updated},
+            refit="f1",
+            cv=KFold(2),
+            n_jobs=n_jobs,
+            error_score="raise",
+        ).fit(NER_X, NER_Y)
+
+    parallel, sequential = search(2), search(1)
+    # Same seeds, same folds, same CPU arithmetic: worker processes give the same results.
+    for key, values in sequential.cv_results_.items():
+        if "_time" not in key:
+            assert list(parallel.cv_results_[key]) == list(values), key
+    sparse, dense = sequential.cv_results_["mean_test_n_updated"]
+    assert 0 < sparse < dense
+    assert parallel.best_params_ == sequential.best_params_
+    assert _same_weights(parallel.best_estimator_, sequential.best_estimator_)
+    assert parallel.best_estimator_.predict(NER_X) == sequential.best_estimator_.predict(NER_X)
 
 
 @pytest.mark.parametrize(
@@ -191,8 +381,10 @@ def test_bad_parameters_raise_at_fit(tiny_t5_path, params, message):
 def test_a_model_that_is_not_seq2seq_is_refused(tmp_path):
     from transformers import GPT2Config, GPT2LMHeadModel
 
-    GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=50)).save_pretrained(
-        tmp_path
-    )
+    # Weights from a local seed: building a model draws from the torch RNG.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=50))
+    model.save_pretrained(tmp_path)
     with pytest.raises(ValueError, match="GPT2"):
         FishDipNER(model=str(tmp_path), verbose=0).fit(NER_X, NER_Y)

@@ -5,14 +5,28 @@ typed spans (TANL's format), for example
 ``[ EU | organization ] rejects [ German | miscellaneous ] call``; relations go
 on the head entity as ``| works for = Acme``. This subpackage writes such text,
 parses generated text robustly (never raising), aligns it back to the source
-tokens, verbalizes labels (``PER`` -> ``person``) and converts NER tags and
-entity-relation targets to and from it.
+tokens and verbalizes labels (``PER`` -> ``person``).
+
+The conversions of NER tags and entity-relation targets to and from it live
+with their tasks (``sklearn_fishdip/tasks/ner``, ``tasks/relations``) and are
+re-exported here, where users find them.
 """
 
+from ..tasks.ner._codec import (
+    decode_ner,
+    decode_ner_spans,
+    encode_ner,
+    encode_ner_spans,
+    resolve_overlaps,
+)
+from ..tasks.relations._codec import (
+    ambiguous_relations,
+    canonical_target,
+    decode_relations,
+    encode_relations,
+)
 from ._aligner import align_words, aligned_span
-from ._ner import decode_ner, decode_ner_spans, encode_ner, encode_ner_spans, resolve_overlaps
 from ._parser import ParsedEntity, ParsedText, parse_augmented
-from ._relations import ambiguous_relations, canonical_target, decode_relations, encode_relations
 from ._report import DecodeErrors
 from ._schemes import SCHEMES, check_scheme, spans_to_tags, tags_to_spans
 from ._special import SPECIAL_CHARACTERS, escape_token, unescape_token

@@ -1,8 +1,9 @@
-"""Steps shared by the task conversions: label vocabularies and reading entities.
+"""Steps shared by the task codecs: escaping, label vocabularies and reading entities.
 
-Both NER and joint entity-relation decoding parse the generated text, check
-each bracket's type, and map its words back to source token positions; this
-module does that once for both.
+Every task that brackets typed spans (NER, joint entity-relation extraction,
+and the tasks to come) parses the generated text, checks each bracket's type,
+and maps its words back to source token positions; this module does that once
+for all of them, without knowing any task.
 """
 
 from __future__ import annotations

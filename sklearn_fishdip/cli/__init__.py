@@ -1,5 +1,7 @@
 """The ``fishdip`` command line: fit, predict and evaluate from files."""
 
-from ._main import build_parser, main
+from ._commands import scores
+from ._main import main
+from ._parser import build_parser
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "scores"]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 
 from ..augmented._special import escape_token
+from ..models import ModelAdapter, adapter_for_model
 from ..utils._validation import check_tokens
 from ._grammar import AugmentedGrammar
 from ._tokens import _check_positive
@@ -25,15 +25,17 @@ def generate_augmented(
     device=None,
     max_source_length=512,
     input_prefix="",
+    adapter=None,
 ):
     """Generate augmented text for source sentences, constrained or free.
 
     Parameters
     ----------
     model : transformers.PreTrainedModel
-        An encoder-decoder model (T5, BART, BERT2BERT ``EncoderDecoderModel``).
-        It is put in eval mode for generation and its train/eval mode is
-        restored afterwards.
+        An encoder-decoder (T5, BART, BERT2BERT ``EncoderDecoderModel``), a
+        decoder-only causal LM or a prefix LM (a BERT-like masked LM). It is
+        put in eval mode for generation and its train/eval mode is restored
+        afterwards.
     tokenizer : transformers.PreTrainedTokenizerBase
         Its tokenizer.
     sources : sequence of sequence of str
@@ -49,7 +51,8 @@ def generate_augmented(
     max_new_tokens : int or None, default=None
         Most ids generated per sentence. ``None`` gives each sentence twice
         its own source length in ids plus 20, so a sentence's output does not
-        depend on which sentences share its batch. With a grammar, outputs
+        depend on which sentences share its batch. Budgets are cut to the
+        positions the model has left after the source. With a grammar, outputs
         are steered to finish within the budget; without one they are cut
         at it.
     batch_size : int, default=16
@@ -63,6 +66,9 @@ def generate_augmented(
     input_prefix : str, default=""
         Text put before every input (a multitask prefix such as
         ``"conll04 : "``).
+    adapter : ModelAdapter or None, default=None
+        How the model family generates (:mod:`sklearn_fishdip.models`); None
+        reads it from the model (:func:`~sklearn_fishdip.models.adapter_for_model`).
 
     Returns
     -------
@@ -80,7 +86,9 @@ def generate_augmented(
     -----
     Generation settings that fight copying are switched off for the call:
     sampling, ``no_repeat_ngram_size`` (BART checkpoints set 3, which would
-    forbid repeating ``| person ]``), and minimum lengths.
+    forbid repeating ``| person ]``), and minimum lengths. A causal LM
+    continues its left-padded prompts (source and separator); a prefix LM
+    generates with its own greedy or beam search.
     """
     import torch
 
@@ -97,35 +105,12 @@ def generate_augmented(
             f"grammar must be an AugmentedGrammar or None, got {type(grammar).__name__}"
         )
 
-    config = copy.deepcopy(model.generation_config)
-    config.num_beams = num_beams
-    config.num_return_sequences = 1
-    config.do_sample = False
-    config.no_repeat_ngram_size = 0
-    config.min_length = 0
-    config.min_new_tokens = None
-    for sampling in ("temperature", "top_p", "top_k"):
-        # Unused without sampling; cleared so generate does not warn.
-        setattr(config, sampling, None)
-    start = model.config.decoder_start_token_id
-    if start is None:
-        start = config.decoder_start_token_id
-    lead = ()
+    adapter = adapter_for_model(model) if adapter is None else adapter
+    if not isinstance(adapter, ModelAdapter):
+        raise TypeError(f"adapter must be a ModelAdapter or None, got {type(adapter).__name__}")
+    adapter.check_model(model)
     if grammar is not None:
-        eos = config.eos_token_id
-        eos = set(eos) if isinstance(eos, list | tuple) else {eos}
-        if grammar.eos_token_id not in eos:
-            raise ValueError(
-                f"the grammar ends targets with id {grammar.eos_token_id} but the model's "
-                f"generation config stops at {sorted(e for e in eos if e is not None)}"
-            )
-        # The grammar decides where EOS goes.
-        config.forced_eos_token_id = None
-        lead = grammar.lead_ids
-        # Mirror how targets are encoded: a leading id equal to the decoder
-        # start is not part of the labels.
-        if lead and lead[0] == start:
-            lead = lead[1:]
+        adapter.check_grammar(model, grammar)
 
     texts = [input_prefix + " ".join(escape_token(t) for t in source) for source in sources]
     model_device = next(model.parameters()).device
@@ -138,45 +123,25 @@ def generate_augmented(
         model.eval()
         with torch.inference_mode():
             for begin in range(0, len(sources), batch_size):
-                batch = sources[begin : begin + batch_size]
                 batch_texts = texts[begin : begin + batch_size]
-                encoded = tokenizer(
-                    batch_texts,
-                    return_tensors="pt",
-                    padding=True,
-                    truncation=True,
-                    max_length=max_source_length,
-                )
                 if max_new_tokens is None:
                     lengths = tokenizer(batch_texts, add_special_tokens=False)["input_ids"]
                     budgets = [2 * len(ids) + 20 for ids in lengths]
                 else:
-                    budgets = [max_new_tokens] * len(batch)
-                config.max_new_tokens = max(budgets)
-                config.max_length = None
-                kwargs = {}
-                allowed = None
-                if grammar is not None:
-                    allowed = grammar.allowed_tokens_fn(
-                        batch, prefix_length=1, lead_ids=lead, max_new_tokens=budgets
+                    budgets = [max_new_tokens] * len(batch_texts)
+                outputs.extend(
+                    adapter.generate(
+                        model,
+                        tokenizer,
+                        sources[begin : begin + batch_size],
+                        batch_texts,
+                        grammar=grammar,
+                        num_beams=num_beams,
+                        budgets=budgets,
+                        max_source_length=max_source_length,
+                        device=device,
                     )
-                    kwargs["prefix_allowed_tokens_fn"] = allowed
-                generated = model.generate(
-                    input_ids=encoded["input_ids"].to(device),
-                    attention_mask=encoded["attention_mask"].to(device),
-                    generation_config=config,
-                    **kwargs,
                 )
-                # After the decoder start, at most each row's own budget.
-                rows = [row[: 1 + budget] for row, budget in zip(generated.tolist(), budgets)]
-                if allowed is not None:
-                    outputs.extend(allowed.render(i, row) for i, row in enumerate(rows))
-                else:
-                    outputs.extend(
-                        tokenizer.batch_decode(
-                            rows, skip_special_tokens=True, clean_up_tokenization_spaces=False
-                        )
-                    )
     finally:
         model.train(was_training)
         if device != model_device:

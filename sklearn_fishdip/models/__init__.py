@@ -1,25 +1,38 @@
 """Pretrained models and how each model family is trained and generates.
 
-:func:`load_seq2seq` reads a checkpoint (the offline default, a Hub id or a
-local folder) once per process and hands out copies.
+:func:`load_model` reads a checkpoint (the offline default, a Hub id or a
+local folder) once per process, builds it as one of :data:`MODEL_KINDS` and
+hands out copies with the family's :class:`ModelAdapter`
+(:class:`CausalLMAdapter`, :class:`PrefixLMAdapter` or the encoder-decoder
+base). :func:`load_seq2seq` is its encoder-decoder subset.
 """
 
-from ._loading import (
-    CROSS_ATTENTION_INITS,
-    DEFAULT_MODEL,
-    MODEL_KINDS,
-    LoadedModel,
-    base_model_fingerprint,
-    clear_model_cache,
-    load_seq2seq,
-)
+from ._adapter import IGNORE_INDEX, ModelAdapter
+from ._causal import PROMPT_SEPARATOR, CausalLMAdapter
+from ._families import adapter_for_kind, adapter_for_model
+from ._fingerprint import base_model, base_model_fingerprint
+from ._kinds import DEFAULT_MODEL, MODEL_ALIASES, MODEL_KINDS
+from ._loaded import LoadedModel
+from ._loading import CROSS_ATTENTION_INITS, clear_model_cache, load_model, load_seq2seq
+from ._prefix_lm import PrefixLMAdapter, prefix_attention_mask
 
 __all__ = [
     "CROSS_ATTENTION_INITS",
     "DEFAULT_MODEL",
+    "IGNORE_INDEX",
+    "MODEL_ALIASES",
     "MODEL_KINDS",
+    "PROMPT_SEPARATOR",
+    "CausalLMAdapter",
     "LoadedModel",
+    "ModelAdapter",
+    "PrefixLMAdapter",
+    "adapter_for_kind",
+    "adapter_for_model",
+    "base_model",
     "base_model_fingerprint",
     "clear_model_cache",
+    "load_model",
     "load_seq2seq",
+    "prefix_attention_mask",
 ]

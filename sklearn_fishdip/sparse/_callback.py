@@ -9,7 +9,7 @@ from skorch.callbacks import Callback, GradientNormClipping
 from ._masks import ParameterIndex, describe_selection
 from ._optim import SparseAdamW, clear_state_outside, freezes_zero_gradients
 from ._selection import SelectionContext
-from ._seq2seq import Seq2SeqDataset, check_seq2seq_model, resolve_pad_token_id
+from ._seq2seq import Seq2SeqDataset, resolve_adapter, resolve_pad_token_id
 from ._strategies import resolve_strategy
 
 
@@ -21,6 +21,9 @@ class SparseUpdate(Callback):
       outside the mask (so it must come before ``GradientNormClipping``).
     - ``on_batch_end``: restore off-mask entries if the optimizer could have
       moved them, then ask the strategy for a new mask.
+    - ``on_train_end``: if training was interrupted (Ctrl-C, which skorch
+      swallows) between a step and its restore, restore the off-mask entries
+      then, so the model stays sparse; record whether and when it stopped.
 
     Parameters
     ----------
@@ -35,6 +38,9 @@ class SparseUpdate(Callback):
     random_state : int or None, default=None
         Seed of the strategy's random choices; None uses the net's
         ``seed_`` (see :class:`Seq2SeqNet`), else 0.
+    adapter : ModelAdapter or None, default=None
+        The model family; None takes the net's (``net.adapter_``), else the
+        encoder-decoder adapter.
 
     Attributes
     ----------
@@ -48,6 +54,10 @@ class SparseUpdate(Callback):
         ``total_s``.
     steps_ : int
         Optimizer steps completed.
+    interrupted_ : bool
+        Whether the last fit stopped before its planned epochs (Ctrl-C).
+    interrupted_epoch_ : int or None
+        The (1-based) epoch it stopped in, or None when it completed.
     """
 
     def __init__(
@@ -57,17 +67,21 @@ class SparseUpdate(Callback):
         importance_batch_size=16,
         ranking_batch_size=64,
         random_state=None,
+        adapter=None,
     ):
         self.strategy = strategy
         self.new_parameter_names = new_parameter_names
         self.importance_batch_size = importance_batch_size
         self.ranking_batch_size = ranking_batch_size
         self.random_state = random_state
+        self.adapter = adapter
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         strategy = resolve_strategy(self.strategy)
         strategy.validate()
-        check_seq2seq_model(net.module_)
+        adapter = self.adapter if self.adapter is not None else getattr(net, "adapter_", None)
+        adapter = resolve_adapter(adapter)
+        adapter.check_model(net.module_)
         self._check_order(net)
         model = net.module_
         examples = X.examples if isinstance(X, Seq2SeqDataset) else X
@@ -90,11 +104,14 @@ class SparseUpdate(Callback):
             ranking_batch_size=self.ranking_batch_size,
             autocast=torch.bfloat16 if on_cuda and torch.cuda.is_bf16_supported() else None,
             running_losses=(lambda: net.sample_losses_) if hasattr(net, "sample_losses_") else None,
+            adapter=adapter,
         )
         self.steps_ = 0
         self.mask_ = None
         self.mask_history_ = []
         self.timings_ = {"select_s": 0.0}
+        self.interrupted_ = False
+        self.interrupted_epoch_ = None
         self._restore = not freezes_zero_gradients(net.optimizer_)
         self._saved = {}
         self._started = time.perf_counter()
@@ -162,6 +179,15 @@ class SparseUpdate(Callback):
     def on_batch_end(self, net, batch=None, training=False, **kwargs):
         if not training:
             return
+        self._restore_off_mask()
+        self.steps_ += 1
+        # A selection after the last step would never be used.
+        if self.steps_ < self.context_.max_steps:
+            self._select(net, self.strategy_.next_mask, self.steps_)
+
+    @torch.no_grad()
+    def _restore_off_mask(self):
+        """Put back the entries outside the mask saved before the optimizer step."""
         for name, saved in self._saved.items():
             param = self.context_.index.params[name]
             if name in self.mask_.sparse:
@@ -169,11 +195,12 @@ class SparseUpdate(Callback):
                 saved.view(-1)[idx] = param.view(-1)[idx]
             param.copy_(saved)
         self._saved = {}
-        self.steps_ += 1
-        # A selection after the last step would never be used.
-        if self.steps_ < self.context_.max_steps:
-            self._select(net, self.strategy_.next_mask, self.steps_)
 
     def on_train_end(self, net, **kwargs):
+        # Entries saved but not restored mean a step was cut short by Ctrl-C.
+        self._restore_off_mask()
+        completed = sum("train_loss" in row for row in net.history)
+        self.interrupted_ = completed < net.max_epochs
+        self.interrupted_epoch_ = max(1, len(net.history)) if self.interrupted_ else None
         total = time.perf_counter() - self._started
         self.timings_.update(total_s=total, train_s=total - self.timings_["select_s"])

@@ -24,6 +24,7 @@ class _ImportanceTopK(SparseStrategy):
             subset,
             batch_size=ctx.importance_batch_size,
             pad_token_id=ctx.pad_token_id,
+            adapter=ctx.adapter,
         )
         pool = self._pool(ctx)
         k = budget_size(self.keep_ratio, ctx.index.numel(pool))
@@ -137,6 +138,7 @@ class FishDip(_ImportanceTopK):
                 batch_size=ctx.ranking_batch_size,
                 pad_token_id=ctx.pad_token_id,
                 autocast=ctx.autocast,
+                adapter=ctx.adapter,
             )
         return losses, len(unseen)
 

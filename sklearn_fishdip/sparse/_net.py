@@ -1,4 +1,4 @@
-"""A skorch net for Hugging Face seq2seq models, and the engine's entry point."""
+"""A skorch net for Hugging Face text-to-text models, and the engine's entry point."""
 
 import contextlib
 import itertools
@@ -17,9 +17,8 @@ from ._optim import SparseAdamW
 from ._seq2seq import (
     Seq2SeqCollator,
     Seq2SeqDataset,
-    check_seq2seq_model,
+    resolve_adapter,
     resolve_pad_token_id,
-    seq2seq_logits,
     token_losses,
 )
 
@@ -43,18 +42,22 @@ def _seed_from(random_state):
 
 
 class Seq2SeqNet(NeuralNet):
-    """skorch ``NeuralNet`` for seq2seq models on tokenized examples.
+    """skorch ``NeuralNet`` for text-to-text models on tokenized examples.
 
     ``X`` is a sequence of dicts with ``"input_ids"`` and ``"labels"`` (lists of
-    token ids); ``y`` is unused. Batches are padded dynamically (labels with
-    -100) and the loss is the mean token cross-entropy. Each training step also
+    token ids); ``y`` is unused. Batches are padded dynamically by the model
+    family's adapter (labels with -100) and the loss is the mean token
+    cross-entropy of the target. Each training step also
     records its samples' own mean losses in ``sample_losses_``, from the same
     forward pass.
 
     Parameters
     ----------
     module : transformers.PreTrainedModel
-        An encoder-decoder model (instance).
+        The model (instance), of the adapter's family.
+    adapter : ModelAdapter or None, default=None
+        How the model family builds batches and logits
+        (:mod:`sklearn_fishdip.models`); None is the encoder-decoder adapter.
     pad_token_id : int or None, default=None
         Input padding id; None reads the model config.
     max_steps : int or None, default=None
@@ -83,6 +86,7 @@ class Seq2SeqNet(NeuralNet):
         *,
         criterion=torch.nn.Identity,
         train_split=None,
+        adapter=None,
         pad_token_id=None,
         max_steps=None,
         random_state=None,
@@ -90,6 +94,7 @@ class Seq2SeqNet(NeuralNet):
         **kwargs,
     ):
         super().__init__(module, criterion, train_split=train_split, **kwargs)
+        self.adapter = adapter
         self.pad_token_id = pad_token_id
         self.max_steps = max_steps
         self.random_state = random_state
@@ -97,7 +102,8 @@ class Seq2SeqNet(NeuralNet):
 
     def initialize_module(self):
         super().initialize_module()
-        check_seq2seq_model(self.module_)
+        self.adapter_ = resolve_adapter(self.adapter)
+        self.adapter_.check_model(self.module_)
         return self
 
     def get_dataset(self, X, y=None):
@@ -110,7 +116,8 @@ class Seq2SeqNet(NeuralNet):
         kwargs = self.get_params_for(prefix)
         kwargs.setdefault("batch_size", self.batch_size)
         kwargs.setdefault(
-            "collate_fn", Seq2SeqCollator(resolve_pad_token_id(self.module_, self.pad_token_id))
+            "collate_fn",
+            Seq2SeqCollator(resolve_pad_token_id(self.module_, self.pad_token_id), self.adapter_),
         )
         if training:
             kwargs.setdefault("shuffle", True)
@@ -127,7 +134,7 @@ class Seq2SeqNet(NeuralNet):
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)
         with self._autocast():
-            return seq2seq_logits(self.module_, x)
+            return self.adapter_.logits(self.module_, x)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         labels = to_tensor(X["labels"], device=y_pred.device)
@@ -235,6 +242,7 @@ def fit_sparse(
     random_state=None,
     new_parameter_names=(),
     pad_token_id=None,
+    adapter=None,
     importance_batch_size=16,
     callbacks=(),
     verbose=0,
@@ -244,7 +252,7 @@ def fit_sparse(
     Parameters
     ----------
     model : transformers.PreTrainedModel
-        An encoder-decoder model; trained in place.
+        The model, of the adapter's family; trained in place.
     examples : sequence of dict
         Tokenized examples with ``"input_ids"`` and ``"labels"``.
     strategy : str or SparseStrategy, default="fish-dip"
@@ -278,6 +286,9 @@ def fit_sparse(
         Parameters the checkpoint does not provide.
     pad_token_id : int or None, default=None
         Input padding id; None reads the model config.
+    adapter : ModelAdapter or None, default=None
+        The model family (:mod:`sklearn_fishdip.models`); None is the
+        encoder-decoder adapter.
     importance_batch_size : int, default=16
         Samples per batched importance pass.
     callbacks : sequence, default=()
@@ -295,7 +306,8 @@ def fit_sparse(
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}; got {optimizer!r}.")
     if lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {list(LR_SCHEDULES)}; got {lr_schedule!r}.")
-    check_seq2seq_model(model)
+    adapter = resolve_adapter(adapter)
+    adapter.check_model(model)
     optimizer_cls, default_lr, options = _OPTIMIZERS[optimizer]
     options = {f"optimizer__{k}": v for k, v in options.items()}
     options["optimizer__weight_decay"] = weight_decay
@@ -328,6 +340,7 @@ def fit_sparse(
         batch_size=batch_size,
         device=resolve_device(device),
         random_state=random_state,
+        adapter=adapter,
         pad_token_id=pad_token_id,
         callbacks=[("sparse_update", update), *clip, *schedule, *callbacks],
         verbose=verbose,

@@ -33,6 +33,9 @@ class SelectionContext:
         Autocast dtype of the loss-ranking pass.
     running_losses : callable or None, default=None
         Returns the latest per-sample training losses (NaN where unseen).
+    adapter : ModelAdapter or None, default=None
+        How the model family builds batches and logits; None is the
+        encoder-decoder adapter.
 
     Attributes
     ----------
@@ -53,6 +56,7 @@ class SelectionContext:
         ranking_batch_size=64,
         autocast=None,
         running_losses=None,
+        adapter=None,
     ):
         self.model = model
         self.index = index
@@ -65,6 +69,7 @@ class SelectionContext:
         self.ranking_batch_size = ranking_batch_size
         self.autocast = autocast
         self.running_losses = running_losses
+        self.adapter = adapter
         self.state = {}
 
     @property

@@ -1,14 +1,43 @@
-"""Seq2seq batch plumbing: datasets of tokenized examples, padding, per-sample loss.
+"""Batch plumbing of the engine: datasets of tokenized examples, batches, per-sample loss.
 
-Every part of the engine (training, loss ranking, importance) builds batches and
-per-sample losses here, so that they all agree on padding and on the loss.
+Every part of the engine (training, loss ranking, importance) builds batches
+through a model family's adapter (:class:`~sklearn_fishdip.models.ModelAdapter`)
+and computes per-sample losses here, so that they all agree on padding and on
+the loss. Without an adapter, the encoder-decoder one is used.
 """
 
 import torch
 import torch.nn.functional as F
 
-#: Label value ignored by the loss, as in Hugging Face models.
-IGNORE_INDEX = -100
+from ..models import IGNORE_INDEX, ModelAdapter
+
+__all__ = [
+    "IGNORE_INDEX",
+    "Seq2SeqCollator",
+    "Seq2SeqDataset",
+    "check_seq2seq_model",
+    "iter_chunks",
+    "pad_examples",
+    "resolve_adapter",
+    "resolve_pad_token_id",
+    "seq2seq_logits",
+    "token_losses",
+]
+
+
+def resolve_adapter(adapter=None):
+    """``adapter``, or the encoder-decoder adapter when None.
+
+    Raises
+    ------
+    TypeError
+        If ``adapter`` is not a :class:`~sklearn_fishdip.models.ModelAdapter`.
+    """
+    if adapter is None:
+        return ModelAdapter()
+    if not isinstance(adapter, ModelAdapter):
+        raise TypeError(f"adapter must be a ModelAdapter or None; got {type(adapter).__name__}.")
+    return adapter
 
 
 def check_seq2seq_model(model):
@@ -19,17 +48,7 @@ def check_seq2seq_model(model):
     model : object
         The candidate model.
     """
-    config = getattr(model, "config", None)
-    if not (
-        isinstance(model, torch.nn.Module)
-        and callable(getattr(model, "get_encoder", None))
-        and getattr(config, "is_encoder_decoder", False)
-    ):
-        raise ValueError(
-            "The model must be a Hugging Face seq2seq (encoder-decoder) model with "
-            "`get_encoder()` and `config.is_encoder_decoder=True`, such as T5, BART "
-            f"or an EncoderDecoderModel; got {type(model).__name__}."
-        )
+    ModelAdapter().check_model(model)
 
 
 def resolve_pad_token_id(model, pad_token_id=None):
@@ -64,8 +83,8 @@ class Seq2SeqDataset(torch.utils.data.Dataset):
         return self.examples[i], i
 
 
-def pad_examples(examples, pad_token_id):
-    """Right-pad tokenized examples into a batch dict of tensors.
+def pad_examples(examples, pad_token_id, adapter=None):
+    """Pad tokenized examples into a batch dict of tensors (the adapter's :meth:`collate`).
 
     Parameters
     ----------
@@ -73,25 +92,15 @@ def pad_examples(examples, pad_token_id):
         Each has ``"input_ids"`` and ``"labels"``.
     pad_token_id : int
         Padding id of the inputs; labels are padded with -100.
+    adapter : ModelAdapter or None, default=None
+        The model family; None is the encoder-decoder one.
 
     Returns
     -------
     batch : dict
-        ``input_ids``, ``attention_mask`` and ``labels``, int64 tensors.
+        Tensors; ``labels`` aligns with the adapter's logits.
     """
-    n = len(examples)
-    src_len = max(len(ex["input_ids"]) for ex in examples)
-    tgt_len = max(len(ex["labels"]) for ex in examples)
-    input_ids = torch.full((n, src_len), pad_token_id, dtype=torch.long)
-    attention_mask = torch.zeros((n, src_len), dtype=torch.long)
-    labels = torch.full((n, tgt_len), IGNORE_INDEX, dtype=torch.long)
-    for i, ex in enumerate(examples):
-        src = torch.as_tensor(ex["input_ids"], dtype=torch.long)
-        tgt = torch.as_tensor(ex["labels"], dtype=torch.long)
-        input_ids[i, : len(src)] = src
-        attention_mask[i, : len(src)] = 1
-        labels[i, : len(tgt)] = tgt
-    return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
+    return resolve_adapter(adapter).collate(examples, pad_token_id)
 
 
 class Seq2SeqCollator:
@@ -101,40 +110,33 @@ class Seq2SeqCollator:
     ----------
     pad_token_id : int
         Padding id of the inputs.
+    adapter : ModelAdapter or None, default=None
+        The model family; None is the encoder-decoder one.
     """
 
-    def __init__(self, pad_token_id):
+    def __init__(self, pad_token_id, adapter=None):
         self.pad_token_id = pad_token_id
+        self.adapter = adapter
 
     def __call__(self, items):
         examples, indices = zip(*items)
         return (
-            pad_examples(examples, self.pad_token_id),
+            pad_examples(examples, self.pad_token_id, self.adapter),
             torch.as_tensor(indices, dtype=torch.long),
         )
 
 
-def iter_chunks(examples, batch_size, pad_token_id, device):
+def iter_chunks(examples, batch_size, pad_token_id, device, adapter=None):
     """Yield padded batches of consecutive examples, on ``device``."""
+    adapter = resolve_adapter(adapter)
     for start in range(0, len(examples), batch_size):
-        batch = pad_examples(examples[start : start + batch_size], pad_token_id)
+        batch = adapter.collate(examples[start : start + batch_size], pad_token_id)
         yield {key: value.to(device) for key, value in batch.items()}
 
 
-def seq2seq_logits(model, batch):
-    """Teacher-forced logits of a seq2seq model for a padded batch.
-
-    The decoder inputs are derived from the labels by the model itself, and the
-    labels are not passed on, so the model does not compute a loss we discard.
-    """
-    decoder_input_ids = model.prepare_decoder_input_ids_from_labels(labels=batch["labels"])
-    out = model(
-        input_ids=batch["input_ids"],
-        attention_mask=batch["attention_mask"],
-        decoder_input_ids=decoder_input_ids,
-        use_cache=False,
-    )
-    return out.logits
+def seq2seq_logits(model, batch, adapter=None):
+    """Teacher-forced logits aligned with ``batch["labels"]`` (the adapter's :meth:`logits`)."""
+    return resolve_adapter(adapter).logits(model, batch)
 
 
 def token_losses(logits, labels):

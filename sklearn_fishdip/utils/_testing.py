@@ -194,3 +194,194 @@ def make_tiny_bart(tokenizer, seed=0, max_position_embeddings=64, **config):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return BartForConditionalGeneration(BartConfig(**settings))
+
+
+# A small corpus for the byte-level BPE tokenizer of the tiny decoder-only models:
+# TANL targets and their sources, so that words and ``[ ] | =`` get their own ids.
+_BPE_CORPUS = (
+    "[ John | person ] visited [ Paris | location ]",
+    "[ Mary | person | works for = Google ] joined [ Google | organization ] in London",
+    "Paul met Anna in Rome , the city of the river .",
+    "[ Smith | person ] founded [ Acme | organization ] ( a bank ) ; they said : yes",
+    "he she it they we visited met joined founded said today yesterday monday",
+    "works for lives in born at from the a an of and to with on by is was = | [ ]",
+    "person location organization miscellaneous misc date team game university new york",
+    "john mary smith paul anna berlin paris london rome google apple acme",
+)
+_ENDOFTEXT = "<|endoftext|>"
+
+
+def make_tiny_bpe_tokenizer(add_bos=False, vocab_size=300):
+    """Build a byte-level BPE fast tokenizer, trained on a fixed small corpus.
+
+    Like GPT-2's, it has one special token, ``<|endoftext|>`` (BOS, EOS and
+    UNK), and no padding token; any text is representable, ``[ ] | =``
+    included.
+
+    Parameters
+    ----------
+    add_bos : bool, default=False
+        Put ``<|endoftext|>`` before every encoded text, as Llama tokenizers
+        put their BOS.
+    vocab_size : int, default=300
+        Size of the trained vocabulary (the 256 bytes, merges, the special
+        token).
+
+    Returns
+    -------
+    tokenizer : transformers.PreTrainedTokenizerFast
+    """
+    from tokenizers import decoders, trainers
+
+    backend = Tokenizer(models.BPE())
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[_ENDOFTEXT],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    backend.train_from_iterator(list(_BPE_CORPUS), trainer=trainer)
+    if add_bos:
+        bos = backend.token_to_id(_ENDOFTEXT)
+        backend.post_processor = processors.TemplateProcessing(
+            single=f"{_ENDOFTEXT} $A",
+            pair=f"{_ENDOFTEXT} $A {_ENDOFTEXT} $B",
+            special_tokens=[(_ENDOFTEXT, bos)],
+        )
+    else:
+        backend.post_processor = processors.ByteLevel(trim_offsets=False)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=_ENDOFTEXT,
+        eos_token=_ENDOFTEXT,
+        unk_token=_ENDOFTEXT,
+    )
+
+
+def make_tiny_gpt2(seed=0, n_embd=16, n_layer=2, n_positions=64, dropout_rate=0.1):
+    """Build a tiny random GPT-2 (``Conv1D`` layers, tied LM head) and its tokenizer.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seed of the weight initialisation.
+    n_embd : int, default=16
+        Hidden size.
+    n_layer : int, default=2
+        Number of blocks.
+    n_positions : int, default=64
+        Longest sequence (prompt and target) the model accepts.
+    dropout_rate : float, default=0.1
+        Residual, embedding and attention dropout.
+
+    Returns
+    -------
+    model : transformers.GPT2LMHeadModel
+    tokenizer : transformers.PreTrainedTokenizerFast
+        Without a padding token, as GPT-2's.
+    """
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tokenizer = make_tiny_bpe_tokenizer()
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=n_positions,
+        n_embd=n_embd,
+        n_layer=n_layer,
+        n_head=2,
+        resid_pdrop=dropout_rate,
+        embd_pdrop=dropout_rate,
+        attn_pdrop=dropout_rate,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = GPT2LMHeadModel(config)
+    return model, tokenizer
+
+
+def make_tiny_llama(seed=0, hidden_size=16, num_layers=2, max_position_embeddings=64):
+    """Build a tiny random Llama (RMSNorm, rotary positions, gated MLP) and its tokenizer.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seed of the weight initialisation.
+    hidden_size : int, default=16
+        Hidden size; the MLP's intermediate size is ``2 * hidden_size``.
+    num_layers : int, default=2
+        Number of decoder layers.
+    max_position_embeddings : int, default=64
+        Longest sequence (prompt and target) the model accepts.
+
+    Returns
+    -------
+    model : transformers.LlamaForCausalLM
+        With an untied LM head.
+    tokenizer : transformers.PreTrainedTokenizerFast
+        Puts a BOS before every text and has no padding token.
+    """
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = make_tiny_bpe_tokenizer(add_bos=True)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        intermediate_size=2 * hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=max_position_embeddings,
+        tie_word_embeddings=False,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = LlamaForCausalLM(config)
+    return model, tokenizer
+
+
+def make_tiny_bert(seed=0, hidden_size=16, num_layers=1, max_position_embeddings=64):
+    """Build a tiny random encoder-only BERT (no LM head) and its tokenizer.
+
+    Saved with ``save_pretrained``, it is a checkpoint like a
+    sentence-transformers one: a prefix LM or a BERT2BERT warm start built
+    from it gets a new LM-head transform.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seed of the weight initialisation.
+    hidden_size : int, default=16
+        Hidden size; the intermediate size is ``2 * hidden_size``.
+    num_layers : int, default=1
+        Number of layers.
+    max_position_embeddings : int, default=64
+        Longest sequence the model accepts.
+
+    Returns
+    -------
+    model : transformers.BertModel
+    tokenizer : transformers.PreTrainedTokenizerFast
+        The word-level tokenizer of :func:`make_tiny_tokenizer`.
+    """
+    from transformers import BertModel
+
+    tokenizer = make_tiny_tokenizer()
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_hidden_layers=num_layers,
+        num_attention_heads=2,
+        intermediate_size=2 * hidden_size,
+        max_position_embeddings=max_position_embeddings,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = BertModel(config, add_pooling_layer=False)
+    return model, tokenizer

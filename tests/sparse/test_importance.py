@@ -101,3 +101,40 @@ def test_batched_equals_loop_on_cuda():
     batched = squared_gradients(model, examples, batch_size=3)
     assert all(v.device.type == "cuda" for v in batched.values())
     _assert_close(batched, squared_gradients_loop(model, examples))
+
+
+def _tiny_prefix_lm():
+    from transformers import BertForMaskedLM
+
+    from sklearn_fishdip.utils._testing import make_tiny_bert
+
+    encoder, tokenizer = make_tiny_bert()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = BertForMaskedLM(encoder.config)
+    return model, tokenizer
+
+
+def _family_examples(model, tokenizer, adapter):
+    from .conftest import SOURCES, TARGETS
+
+    sources = adapter.encode_sources(model, tokenizer, SOURCES)
+    targets = adapter.encode_targets(model, tokenizer, TARGETS)
+    return [adapter.build_example(s, t) for s, t in zip(sources, targets)]
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama", "prefix-lm"])
+def test_batched_equals_loop_for_decoder_only_and_prefix_lms(family):
+    from sklearn_fishdip.models import adapter_for_model
+    from sklearn_fishdip.utils._testing import make_tiny_gpt2, make_tiny_llama
+
+    builder = {"gpt2": make_tiny_gpt2, "llama": make_tiny_llama, "prefix-lm": _tiny_prefix_lm}
+    model, tokenizer = builder[family]()
+    adapter = adapter_for_model(model)
+    examples = _family_examples(model, tokenizer, adapter)
+    batched = squared_gradients(model, examples, batch_size=3, adapter=adapter)
+    # GPT-2's Conv1D (addmm) and Llama's RMSNorm module have batched rules.
+    assert batched.fallback == ()
+    _assert_close(batched, squared_gradients_loop(model, examples, adapter=adapter))
+    losses = per_sample_losses(model, examples, batch_size=2, adapter=adapter)
+    assert losses.shape == (5,) and bool(torch.isfinite(losses).all())

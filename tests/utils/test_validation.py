@@ -1,7 +1,6 @@
 import pytest
 
 from sklearn_fishdip.utils._validation import (
-    check_relation_target,
     check_same_length,
     check_token_lists,
     check_tokens,
@@ -36,15 +35,6 @@ def test_lengths_must_match():
         check_same_length([["a"]], [["O"], ["O"]])
     with pytest.raises(TypeError, match="y must be a list"):
         check_same_length([["a"]], None)
-
-
-def test_relation_target_defaults_and_index_in_messages():
-    entities, relations = check_relation_target({"entities": [[0, 1, "Peop"]]}, 2)
-    assert entities == [(0, 1, "Peop")] and relations == []
-    with pytest.raises(ValueError, match="entity 0 of sentence 4"):
-        check_relation_target({"entities": [(0, 3, "Peop")]}, 2, index=4)
-    with pytest.raises(TypeError, match="needs integer start"):
-        check_relation_target({"entities": [(True, 1, "Peop")]}, 2)
 
 
 def test_tokens_accepts_tuples():

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
-from ..._base import FITTED_DOC, PARAMETERS_DOC, BaseFishDip
-from ...augmented._entities import build_verbalizer
-from ...augmented._ner import decode_ner_spans, encode_ner_spans, resolve_overlaps
-from ...augmented._schemes import check_scheme, spans_to_tags, tags_to_spans
-from ...metrics import entity_f1_score
+from ..._base import BaseFishDip
+from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
+from ...augmented._schemes import check_scheme, spans_to_tags
 from ...models import DEFAULT_MODEL
+from ._codec import NERCodec, resolve_overlaps
+from ._io import CoNLLFiles
+from ._metrics import entity_f1_score
 
 __all__ = ["FishDipNER"]
 
@@ -44,6 +43,8 @@ class FishDipNER(BaseFishDip):
     """
 
     task = "ner"
+    codec = NERCodec()
+    files = CoNLLFiles()
 
     def __init__(
         self,
@@ -90,55 +91,6 @@ class FishDipNER(BaseFishDip):
             verbose=verbose,
         )
         self.scheme = scheme
-
-    # Task hooks used by BaseFishDip --------------------------------------
-
-    def _check_targets(self, X, y):
-        scheme = check_scheme(self.scheme)
-        spans = []
-        for index, (tokens, tags) in enumerate(zip(X, y)):
-            if isinstance(tags, str) or not hasattr(tags, "__len__"):
-                raise TypeError(f"y[{index}] must be a list of tags, got {type(tags).__name__}")
-            if len(tags) != len(tokens):
-                raise ValueError(f"sentence {index} has {len(tokens)} tokens but {len(tags)} tags")
-            try:
-                spans.append(tags_to_spans(list(tags), scheme))
-            except (TypeError, ValueError) as error:
-                raise type(error)(f"y[{index}]: {error}") from None
-        return spans
-
-    def _fit_vocabulary(self, targets):
-        self.labels_ = sorted({label for spans in targets for _, _, label in spans})
-        if not self.labels_:
-            warnings.warn(
-                "y holds no entity: the model can only learn to tag nothing",
-                UserWarning,
-                stacklevel=3,
-            )
-        self.verbalizer_ = build_verbalizer(self.labels_, self.label_names)
-
-    def _natural_vocabulary(self):
-        return self.verbalizer_.natural_names, ()
-
-    def _encode(self, tokens, spans):
-        return encode_ner_spans(tokens, spans, self.verbalizer_)
-
-    @staticmethod
-    def _clip_target(spans, end):
-        return [(start, min(stop, end), label) for start, stop, label in spans if start < end]
-
-    def _decode(self, text, tokens):
-        return decode_ner_spans(
-            text, tokens, self.labels_, self.verbalizer_, ignore_case=self.uncased_
-        )
-
-    @staticmethod
-    def _shift_prediction(spans, offset):
-        return [(start + offset, end + offset, label) for start, end, label in spans]
-
-    @staticmethod
-    def _merge_predictions(parts):
-        return [span for part in parts for span in part]
 
     # Public API -----------------------------------------------------------
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ..._base import FITTED_DOC, PARAMETERS_DOC, BaseFishDip
-from ...augmented._entities import escape_tokens
-from ...augmented._relations import _read, _split_label_names, _write, canonical_target
-from ...metrics import relation_f1_score
+from ..._base import BaseFishDip
+from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ...models import DEFAULT_MODEL
-from ...utils._validation import check_relation_target
+from ._codec import RelationsCodec
+from ._io import CoNLL04Files
+from ._metrics import relation_f1_score
 
 __all__ = ["FishDipRelationExtractor"]
 
@@ -35,6 +35,8 @@ class FishDipRelationExtractor(BaseFishDip):
     """
 
     task = "relations"
+    codec = RelationsCodec()
+    files = CoNLL04Files()
 
     def __init__(
         self,
@@ -79,70 +81,6 @@ class FishDipRelationExtractor(BaseFishDip):
             random_state=random_state,
             verbose=verbose,
         )
-
-    # Task hooks used by BaseFishDip --------------------------------------
-
-    def _check_targets(self, X, y):
-        targets = []
-        for index, (tokens, target) in enumerate(zip(X, y)):
-            entities, relations = check_relation_target(target, len(tokens), index=index)
-            targets.append(canonical_target({"entities": entities, "relations": relations}))
-        return targets
-
-    def _fit_vocabulary(self, targets):
-        self.entity_types_ = sorted({e[2] for t in targets for e in t["entities"]})
-        self.relation_types_ = sorted({r[2] for t in targets for r in t["relations"]})
-        self.entity_verbalizer_, self.relation_verbalizer_ = _split_label_names(
-            self.label_names, self.entity_types_, self.relation_types_
-        )
-
-    def _natural_vocabulary(self):
-        return self.entity_verbalizer_.natural_names, self.relation_verbalizer_.natural_names
-
-    def _encode(self, tokens, target):
-        return _write(
-            escape_tokens(tokens), target, self.entity_verbalizer_, self.relation_verbalizer_
-        )
-
-    @staticmethod
-    def _clip_target(target, end):
-        kept = [i for i, (start, _, _) in enumerate(target["entities"]) if start < end]
-        new_index = {old: new for new, old in enumerate(kept)}
-        entities = [
-            (start, min(stop, end), label)
-            for start, stop, label in (target["entities"][i] for i in kept)
-        ]
-        relations = [
-            (new_index[head], new_index[tail], label)
-            for head, tail, label in target["relations"]
-            if head in new_index and tail in new_index
-        ]
-        return canonical_target({"entities": entities, "relations": relations})
-
-    def _decode(self, text, tokens):
-        return _read(
-            text,
-            escape_tokens(tokens),
-            self.entity_verbalizer_,
-            self.relation_verbalizer_,
-            ignore_case=self.uncased_,
-        )
-
-    @staticmethod
-    def _shift_prediction(target, offset):
-        return {
-            "entities": [(s + offset, e + offset, t) for s, e, t in target["entities"]],
-            "relations": list(target["relations"]),
-        }
-
-    @staticmethod
-    def _merge_predictions(parts):
-        entities, relations = [], []
-        for part in parts:
-            offset = len(entities)
-            entities.extend(part["entities"])
-            relations.extend((h + offset, t + offset, r) for h, t, r in part["relations"])
-        return canonical_target({"entities": entities, "relations": relations})
 
     # Public API -----------------------------------------------------------
 

@@ -8,6 +8,11 @@ Targets are ``{"entities": [(start, end, type), ...], "relations": [(head,
 tail, type), ...]}`` with ``end`` exclusive and ``head``/``tail`` indexing
 ``entities``. Decoding returns them in canonical order: entities sorted by
 ``(start, end, type)``, relations by ``(head, tail, type)``.
+
+The public functions (re-exported by :mod:`sklearn_fishdip.augmented`) check
+and escape their tokens; :class:`RelationsCodec`, used by
+:class:`FishDipRelationExtractor` through the shared base, receives words
+already checked and escaped.
 """
 
 from __future__ import annotations
@@ -15,13 +20,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from ..utils._validation import check_relation_target, check_tokens
-from ._entities import build_verbalizer, escape_tokens, read_entities, warn_crossing
-from ._parser import parse_augmented
-from ._verbalizer import LabelVerbalizer
-from ._writer import Annotation, write_augmented
+from ...augmented._entities import build_verbalizer, escape_tokens, read_entities, warn_crossing
+from ...augmented._parser import parse_augmented
+from ...augmented._verbalizer import LabelVerbalizer
+from ...augmented._writer import Annotation, write_augmented
+from ...utils._validation import check_tokens
+from .._codec import TaskCodec
+from ._validation import check_relation_target
 
-__all__ = ["encode_relations", "decode_relations", "canonical_target", "ambiguous_relations"]
+__all__ = [
+    "RelationsCodec",
+    "encode_relations",
+    "decode_relations",
+    "canonical_target",
+    "ambiguous_relations",
+]
 
 
 def _split_label_names(label_names, entity_types, relation_types):
@@ -260,3 +273,78 @@ def ambiguous_relations(tokens, target, label_names=None) -> list[tuple[int, int
     decoded, _ = _read(_write(words, gold, *verbalizers), words, *verbalizers, ignore_case=False)
     found = set(decoded["relations"]) if decoded["entities"] == gold["entities"] else set()
     return [relation for relation in gold["relations"] if relation not in found]
+
+
+class RelationsCodec(TaskCodec):
+    """The codec of :class:`~sklearn_fishdip.FishDipRelationExtractor`.
+
+    Targets are ``{"entities": [...], "relations": [...]}`` in canonical
+    order. Fitted attributes: ``entity_types_``, ``relation_types_`` and their
+    verbalizers ``entity_verbalizer_``, ``relation_verbalizer_``.
+    """
+
+    def check_targets(self, estimator, X, y):
+        targets = []
+        for index, (tokens, target) in enumerate(zip(X, y)):
+            entities, relations = check_relation_target(target, len(tokens), index=index)
+            targets.append(canonical_target({"entities": entities, "relations": relations}))
+        return targets
+
+    def fit_vocabulary(self, estimator, targets):
+        entity_types = sorted({e[2] for t in targets for e in t["entities"]})
+        relation_types = sorted({r[2] for t in targets for r in t["relations"]})
+        entity_verbalizer, relation_verbalizer = _split_label_names(
+            estimator.label_names, entity_types, relation_types
+        )
+        return {
+            "entity_types_": entity_types,
+            "relation_types_": relation_types,
+            "entity_verbalizer_": entity_verbalizer,
+            "relation_verbalizer_": relation_verbalizer,
+        }
+
+    def natural_vocabulary(self, estimator):
+        return (
+            estimator.entity_verbalizer_.natural_names,
+            estimator.relation_verbalizer_.natural_names,
+        )
+
+    def encode(self, estimator, words, target):
+        return _write(words, target, estimator.entity_verbalizer_, estimator.relation_verbalizer_)
+
+    def clip_target(self, target, end):
+        kept = [i for i, (start, _, _) in enumerate(target["entities"]) if start < end]
+        new_index = {old: new for new, old in enumerate(kept)}
+        entities = [
+            (start, min(stop, end), label)
+            for start, stop, label in (target["entities"][i] for i in kept)
+        ]
+        relations = [
+            (new_index[head], new_index[tail], label)
+            for head, tail, label in target["relations"]
+            if head in new_index and tail in new_index
+        ]
+        return canonical_target({"entities": entities, "relations": relations})
+
+    def decode(self, estimator, text, words):
+        return _read(
+            text,
+            words,
+            estimator.entity_verbalizer_,
+            estimator.relation_verbalizer_,
+            ignore_case=estimator.uncased_,
+        )
+
+    def shift_prediction(self, prediction, offset):
+        return {
+            "entities": [(s + offset, e + offset, t) for s, e, t in prediction["entities"]],
+            "relations": list(prediction["relations"]),
+        }
+
+    def merge_predictions(self, parts):
+        entities, relations = [], []
+        for part in parts:
+            offset = len(entities)
+            entities.extend(part["entities"])
+            relations.extend((h + offset, t + offset, r) for h, t, r in part["relations"])
+        return canonical_target({"entities": entities, "relations": relations})

@@ -1,21 +1,34 @@
-"""Named entity recognition as augmented text.
+"""The NER codec: tags and spans as augmented text, and back.
 
 ``[ EU | organization ] rejects [ German | miscellaneous ] call to boycott
 [ British | miscellaneous ] lamb .``
+
+The public functions (re-exported by :mod:`sklearn_fishdip.augmented`) check
+and escape their tokens; :class:`NERCodec`, used by :class:`FishDipNER`
+through the shared base, receives words already checked and escaped.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
-from ..utils._validation import check_spans, check_tokens
-from ._entities import build_verbalizer, escape_tokens, read_entities, warn_crossing
-from ._parser import parse_augmented
-from ._report import DecodeErrors
-from ._schemes import check_scheme, spans_to_tags, tags_to_spans
-from ._writer import Annotation, write_augmented
+from ...augmented._entities import build_verbalizer, escape_tokens, read_entities, warn_crossing
+from ...augmented._parser import parse_augmented
+from ...augmented._report import DecodeErrors
+from ...augmented._schemes import check_scheme, spans_to_tags, tags_to_spans
+from ...augmented._writer import Annotation, write_augmented
+from ...utils._validation import check_spans, check_tokens
+from .._codec import TaskCodec
 
-__all__ = ["encode_ner", "decode_ner", "encode_ner_spans", "decode_ner_spans", "resolve_overlaps"]
+__all__ = [
+    "NERCodec",
+    "encode_ner",
+    "decode_ner",
+    "encode_ner_spans",
+    "decode_ner_spans",
+    "resolve_overlaps",
+]
 
 
 def encode_ner_spans(tokens, spans, label_names=None) -> str:
@@ -39,10 +52,14 @@ def encode_ner_spans(tokens, spans, label_names=None) -> str:
     tokens = check_tokens(tokens)
     spans = check_spans(spans, len(tokens))
     verbalizer = build_verbalizer(sorted({label for _, _, label in spans}), label_names)
+    return _write(escape_tokens(tokens), spans, verbalizer)
+
+
+def _write(words, spans, verbalizer) -> str:
     annotations = [
         Annotation(start, end, verbalizer.verbalize(label)) for start, end, label in spans
     ]
-    text, dropped = write_augmented(escape_tokens(tokens), annotations)
+    text, dropped = write_augmented(words, annotations)
     if dropped:
         warn_crossing(dropped)
     return text
@@ -114,9 +131,12 @@ def decode_ner_spans(text, tokens, labels, label_names=None, *, ignore_case: boo
     tokens = check_tokens(tokens)
     labels = list(labels)
     verbalizer = build_verbalizer(labels, label_names)
-    allowed = set(labels)
+    return _read(text, escape_tokens(tokens), verbalizer, set(labels), ignore_case=ignore_case)
+
+
+def _read(text, words, verbalizer, allowed, *, ignore_case):
     entities, errors = read_entities(
-        parse_augmented(text), escape_tokens(tokens), verbalizer, ignore_case=ignore_case
+        parse_augmented(text), words, verbalizer, ignore_case=ignore_case
     )
     spans = set()
     for entity in entities:
@@ -190,3 +210,60 @@ def decode_ner(
     scheme = check_scheme(scheme)
     spans, errors = decode_ner_spans(text, tokens, labels, label_names, ignore_case=ignore_case)
     return spans_to_tags(resolve_overlaps(spans), len(tokens), scheme), errors
+
+
+class NERCodec(TaskCodec):
+    """The codec of :class:`~sklearn_fishdip.FishDipNER`: targets are entity spans.
+
+    Targets are checked from tags in the estimator's ``scheme`` and handled as
+    sorted ``(start, end, type)`` spans, nested ones included. Fitted
+    attributes: ``labels_`` (entity types seen) and ``verbalizer_``.
+    """
+
+    def check_targets(self, estimator, X, y):
+        scheme = check_scheme(estimator.scheme)
+        spans = []
+        for index, (tokens, tags) in enumerate(zip(X, y)):
+            if isinstance(tags, str) or not hasattr(tags, "__len__"):
+                raise TypeError(f"y[{index}] must be a list of tags, got {type(tags).__name__}")
+            if len(tags) != len(tokens):
+                raise ValueError(f"sentence {index} has {len(tokens)} tokens but {len(tags)} tags")
+            try:
+                spans.append(tags_to_spans(list(tags), scheme))
+            except (TypeError, ValueError) as error:
+                raise type(error)(f"y[{index}]: {error}") from None
+        return spans
+
+    def fit_vocabulary(self, estimator, targets):
+        labels = sorted({label for spans in targets for _, _, label in spans})
+        if not labels:
+            warnings.warn(
+                "y holds no entity: the model can only learn to tag nothing",
+                UserWarning,
+                stacklevel=3,
+            )
+        return {"labels_": labels, "verbalizer_": build_verbalizer(labels, estimator.label_names)}
+
+    def natural_vocabulary(self, estimator):
+        return estimator.verbalizer_.natural_names, ()
+
+    def encode(self, estimator, words, target):
+        return _write(words, target, estimator.verbalizer_)
+
+    def clip_target(self, target, end):
+        return [(start, min(stop, end), label) for start, stop, label in target if start < end]
+
+    def decode(self, estimator, text, words):
+        return _read(
+            text,
+            words,
+            estimator.verbalizer_,
+            set(estimator.labels_),
+            ignore_case=estimator.uncased_,
+        )
+
+    def shift_prediction(self, prediction, offset):
+        return [(start + offset, end + offset, label) for start, end, label in prediction]
+
+    def merge_predictions(self, parts):
+        return [span for part in parts for span in part]

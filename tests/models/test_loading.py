@@ -19,14 +19,15 @@ from transformers import (
     T5ForConditionalGeneration,
 )
 
-from sklearn_fishdip.models import _loading as _models
-from sklearn_fishdip.models._loading import (
+from sklearn_fishdip.models import (
     DEFAULT_MODEL,
     LoadedModel,
     base_model_fingerprint,
     clear_model_cache,
     load_seq2seq,
 )
+from sklearn_fishdip.models import _fingerprint as _fingerprints
+from sklearn_fishdip.models import _loading as _models
 
 # EncoderDecoderModel warns on every forward with labels; it is not about our code.
 pytestmark = pytest.mark.filterwarnings("ignore:Version v4.12.0:FutureWarning")
@@ -106,8 +107,10 @@ def _save_t5(path, words):
         pad_token_id=0,
         eos_token_id=1,
     )
-    torch.manual_seed(0)
-    T5ForConditionalGeneration(config).save_pretrained(path)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = T5ForConditionalGeneration(config)
+    model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
 
@@ -125,8 +128,10 @@ def bert_dir(tmp_path_factory):
         intermediate_size=32,
         max_position_embeddings=64,
     )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(path)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = BertModel(config)
+    model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return str(path)
 
@@ -356,20 +361,25 @@ def test_returned_copies_are_independent(bert_dir):
 
 def test_global_rng_untouched(tmp_path):
     path = str(_save_t5(tmp_path / "t5", WORDS))
-    torch.manual_seed(1234)
-    expected = torch.rand(3)
-    torch.manual_seed(1234)
-    load_seq2seq(path)
-    assert torch.equal(torch.rand(3), expected)
+    # The test's own seeding stays inside a forked RNG too.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1234)
+        expected = torch.rand(3)
+        torch.manual_seed(1234)
+        load_seq2seq(path)
+        assert torch.equal(torch.rand(3), expected)
 
 
 def test_fingerprint(bert_dir, monkeypatch):
     clear_model_cache()
     calls = []
-    original = _models._state_dict_sha256
-    monkeypatch.setattr(_models, "_state_dict_sha256", lambda m: calls.append(1) or original(m))
+    original = _fingerprints._state_dict_sha256
+    monkeypatch.setattr(
+        _fingerprints, "_state_dict_sha256", lambda m, kind: calls.append(1) or original(m, kind)
+    )
     fp = base_model_fingerprint(bert_dir)
-    assert set(fp) == {"name_or_path", "revision", "sha256"}
+    assert set(fp) == {"name_or_path", "revision", "kind", "sha256"}
+    assert fp["kind"] == "bert2bert"
     assert fp["name_or_path"] == bert_dir and len(fp["sha256"]) == 64
     assert base_model_fingerprint(bert_dir) == fp
     assert len(calls) == 1

@@ -12,8 +12,7 @@ from sklearn_fishdip.augmented import (
     resolve_overlaps,
 )
 from sklearn_fishdip.exceptions import CrossingSpansWarning
-
-from .strategies import nested_spans, tagged_sentences, tokens
+from tests.augmented.strategies import nested_spans, tagged_sentences, tokens
 
 CONLL = ["PER", "LOC", "ORG", "MISC"]
 SENTENCE = "EU rejects German call to boycott British lamb .".split()

@@ -5,8 +5,7 @@ import warnings
 import pytest
 
 from sklearn_fishdip import FishDipNER
-
-from .estimator_fixtures import NER_X, NER_Y, fast_params
+from tests.estimator_fixtures import NER_X, NER_Y, fast_params
 
 
 @pytest.mark.parametrize(

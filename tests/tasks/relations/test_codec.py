@@ -9,8 +9,7 @@ from sklearn_fishdip.augmented import (
     encode_relations,
 )
 from sklearn_fishdip.exceptions import CrossingSpansWarning
-
-from .strategies import nested_spans, tokens
+from tests.augmented.strategies import nested_spans, tokens
 
 ENTITY_TYPES = ["Peop", "Org", "Loc", "Other"]
 RELATION_TYPES = ["Work_For", "Kill", "OrgBased_In", "Live_In", "Located_In"]

@@ -3,8 +3,7 @@
 import pytest
 
 from sklearn_fishdip import FishDipRelationExtractor
-
-from .estimator_fixtures import RE_X, RE_Y, fast_params
+from tests.estimator_fixtures import RE_X, RE_Y, fast_params
 
 
 @pytest.mark.parametrize(
@@ -59,7 +58,7 @@ def test_clip_target_keeps_relations_inside_the_window():
         "entities": [(0, 1, "Peop"), (2, 4, "Org"), (6, 7, "Loc")],
         "relations": [(0, 1, "Work_For"), (1, 2, "OrgBased_In")],
     }
-    assert FishDipRelationExtractor._clip_target(target, 3) == {
+    assert FishDipRelationExtractor.codec.clip_target(target, 3) == {
         "entities": [(0, 1, "Peop"), (2, 3, "Org")],
         "relations": [(0, 1, "Work_For")],
     }

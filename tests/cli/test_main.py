@@ -187,20 +187,6 @@ def test_fit_predict_evaluate_relations(files, re_model, tmp_path, capsys):
     assert result["relations"]["f1"] == pytest.approx(estimator.score(RE_X, RE_Y))
 
 
-def test_relations_output_resolves_overlaps_outer_first():
-    from sklearn_fishdip.cli._main import _relations_record
-
-    tokens = ["Anna", "of", "New", "York", "met", "Bob"]
-    prediction = {
-        "entities": [(0, 1, "Peop"), (0, 4, "Peop"), (2, 4, "Loc"), (5, 6, "Peop")],
-        "relations": [(0, 3, "Kill"), (1, 3, "Kill"), (2, 1, "Located_In")],
-    }
-    record = _relations_record(tokens, prediction)
-    assert record["tags"] == ["B-Peop", "I-Peop", "I-Peop", "L-Peop", "O", "U-Peop"]
-    # Only the relation between kept entities remains, re-indexed.
-    assert record["relations"] == [{"head": 0, "tail": 1, "type": "Kill"}]
-
-
 # --------------------------------------------------------------------------- #
 # Errors: one line, exit status 2
 # --------------------------------------------------------------------------- #

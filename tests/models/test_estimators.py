@@ -1,0 +1,106 @@
+"""The estimators on every model family: fit, predict, score, strategies, persistence."""
+
+import pickle
+import warnings
+
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_fishdip import FishDipNER, FishDipRelationExtractor
+
+from ..estimator_fixtures import NER_X, NER_Y, RE_X, RE_Y, fast_params
+
+TASKS = {"ner": (FishDipNER, NER_X, NER_Y), "relations": (FishDipRelationExtractor, RE_X, RE_Y)}
+FAMILIES = ["gpt2", "llama", "prefix-lm"]
+# Far more words than the tiny models' 64 positions hold.
+LONG = (["John", "visited", "Paris", "with", "Mary", "."] * 50)[:290]
+
+
+def _params(family_paths, family, **overrides):
+    path, kind = family_paths[family]
+    return fast_params(path, model_kind=kind, **overrides)
+
+
+def _check_prediction(task, prediction, tokens):
+    if task == "ner":
+        assert len(prediction) == len(tokens)
+    else:
+        for start, end, _ in prediction["entities"]:
+            assert 0 <= start < end <= len(tokens)
+
+
+# Relation targets in byte-level ids outgrow the tiny models' positions: cut, with a warning.
+@pytest.mark.filterwarnings("ignore:.*augmented targets are longer:UserWarning")
+@pytest.mark.parametrize("task", sorted(TASKS))
+@pytest.mark.parametrize("family", FAMILIES)
+def test_fit_predict_score_save_load_pickle(family, task, family_paths, tmp_path):
+    Estimator, X, y = TASKS[task]
+    estimator = Estimator(**_params(family_paths, family, num_beams=2)).fit(X, y)
+    assert estimator.n_updated_parameters_ > 0
+    assert len(estimator.history_) == 2 and estimator.mask_history_
+    predictions = estimator.predict(X)
+    for prediction, tokens in zip(predictions, X):
+        _check_prediction(task, prediction, tokens)
+    # Constrained outputs always copy their sentence: nothing to count as a decode error.
+    errors = estimator.decode_errors_
+    assert errors.n_sentences == len(X)
+    assert errors.wrong_reconstruction == 0 and errors.format_error == 0
+    score = estimator.score(X, y)
+    assert 0.0 <= score <= 1.0
+
+    estimator.save(tmp_path / "saved")
+    loaded = Estimator.load(tmp_path / "saved")
+    assert type(loaded.model_) is type(estimator.model_)
+    assert loaded.predict(X) == predictions
+    assert pickle.loads(pickle.dumps(estimator)).predict(X) == predictions
+
+    # A sentence longer than the model's positions is tagged in windows.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        (long_prediction,) = estimator.predict([LONG])
+    _check_prediction(task, long_prediction, LONG)
+
+
+@pytest.mark.parametrize("strategy", ["fish-dip", "fish", "dps", "bitfit", "random", "full"])
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_strategy_trains(family, strategy, family_paths):
+    params = _params(family_paths, family, strategy=strategy, max_epochs=1)
+    if family == "llama" and strategy == "bitfit":
+        with pytest.raises(ValueError, match="bias"):
+            FishDipNER(**params).fit(NER_X, NER_Y)  # Llama has no biases
+        return
+    estimator = FishDipNER(**params).fit(NER_X, NER_Y)
+    assert estimator.mask_history_[0]["strategy"] == strategy
+    assert estimator.n_updated_parameters_ > 0
+    if strategy in ("fish-dip", "fish", "random"):
+        # The sparse budget is kept: few entries besides the new head parameters change.
+        budget = estimator.keep_ratio * estimator.n_parameters_
+        assert estimator.n_updated_parameters_ <= budget + estimator.n_always_trainable_ + 1
+    predictions = estimator.predict(NER_X)
+    assert [len(p) for p in predictions] == [len(x) for x in NER_X]
+
+
+def test_same_random_state_same_model(family_paths):
+    first = FishDipNER(**_params(family_paths, "gpt2", max_epochs=1)).fit(NER_X, NER_Y)
+    second = FishDipNER(**_params(family_paths, "gpt2", max_epochs=1)).fit(NER_X, NER_Y)
+    assert first.history_ == second.history_
+    assert first.predict(NER_X) == second.predict(NER_X)
+
+
+def test_model_kind_is_grid_searchable(bert_path):
+    grid = GridSearchCV(
+        FishDipNER(**fast_params(bert_path, max_epochs=1)),
+        {"model_kind": ["bert2bert", "prefix-lm"]},
+        cv=2,
+        error_score="raise",
+    )
+    grid.fit(NER_X, NER_Y)
+    assert list(grid.cv_results_["param_model_kind"]) == ["bert2bert", "prefix-lm"]
+    best = grid.best_estimator_
+    expected = {"bert2bert": "EncoderDecoderModel", "prefix-lm": "BertForMaskedLM"}
+    assert type(best.model_).__name__ == expected[best.model_kind]
+
+
+def test_a_kind_that_does_not_fit_the_checkpoint_is_refused(gpt2_path):
+    with pytest.raises(ValueError, match="model_kind='prefix-lm'"):
+        FishDipNER(**fast_params(gpt2_path, model_kind="prefix-lm")).fit(NER_X, NER_Y)
