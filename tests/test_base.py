@@ -378,13 +378,22 @@ def test_bad_parameters_raise_at_fit(tiny_t5_path, params, message):
         estimator.fit(NER_X, NER_Y)
 
 
-def test_a_model_that_is_not_seq2seq_is_refused(tmp_path):
-    from transformers import GPT2Config, GPT2LMHeadModel
+def test_a_model_that_cannot_write_text_is_refused(tmp_path):
+    # GPT-2, T5 and BERT checkpoints are all usable now; an image encoder is not.
+    from transformers import ViTConfig, ViTModel
 
+    config = ViTConfig(
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        image_size=8,
+        patch_size=4,
+    )
     # Weights from a local seed: building a model draws from the torch RNG.
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        model = GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=8, n_head=2, vocab_size=50))
-    model.save_pretrained(tmp_path)
-    with pytest.raises(ValueError, match="GPT2"):
+        ViTModel(config).save_pretrained(tmp_path)
+    with pytest.raises(ValueError, match="architecture ViTModel") as error:
         FishDipNER(model=str(tmp_path), verbose=0).fit(NER_X, NER_Y)
+    assert "causal language model" in str(error.value) and "'bert'" in str(error.value)

@@ -13,6 +13,8 @@ MODULES = [
     "sklearn_fishdip.augmented",
     "sklearn_fishdip.tasks",
     "sklearn_fishdip.sparse",
+    "sklearn_fishdip.models",
+    "sklearn_fishdip.generation",
     "sklearn_fishdip.datasets",
     "sklearn_fishdip.metrics",
     "sklearn_fishdip.exceptions",

@@ -7,6 +7,7 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 from sklearn_fishdip import FishDipNER, FishDipRelationExtractor
+from sklearn_fishdip.metrics import entity_f1_score, relation_f1_score
 
 from ..estimator_fixtures import NER_X, NER_Y, RE_X, RE_Y, fast_params
 
@@ -45,8 +46,9 @@ def test_fit_predict_score_save_load_pickle(family, task, family_paths, tmp_path
     errors = estimator.decode_errors_
     assert errors.n_sentences == len(X)
     assert errors.wrong_reconstruction == 0 and errors.format_error == 0
-    score = estimator.score(X, y)
-    assert 0.0 <= score <= 1.0
+    # score is the task's metric on the predictions just checked.
+    metric = entity_f1_score if task == "ner" else relation_f1_score
+    assert estimator.score(X, y) == pytest.approx(metric(y, predictions))
 
     estimator.save(tmp_path / "saved")
     loaded = Estimator.load(tmp_path / "saved")

@@ -5,6 +5,7 @@ import warnings
 import pytest
 
 from sklearn_fishdip import FishDipNER
+from sklearn_fishdip.metrics import entity_precision_recall_f1
 from tests.estimator_fixtures import NER_X, NER_Y, fast_params
 
 
@@ -42,8 +43,13 @@ def test_other_schemes_in_and_out(tiny_t5_path):
     bilou[4] = ["O", "O", "B-LOC", "L-LOC"]
     estimator = FishDipNER(**fast_params(tiny_t5_path, scheme="BILOU")).fit(NER_X, bilou)
     allowed = {"O"} | {f"{p}-{t}" for p in "BILU" for t in estimator.labels_}
-    assert all(set(tags) <= allowed for tags in estimator.predict(NER_X))
-    assert 0.0 <= estimator.score(NER_X, bilou) <= 1.0
+    predicted = estimator.predict(NER_X)
+    assert all(set(tags) <= allowed for tags in predicted)
+    # score is seqeval's strict F1 in the estimator's scheme, not IOB2's.
+    assert (
+        estimator.score(NER_X, bilou)
+        == entity_precision_recall_f1(bilou, predicted, scheme="BILOU")[2]
+    )
 
 
 def test_fish_with_adamw_weight_decay_stays_inside_the_budget(tiny_t5_path):

@@ -3,6 +3,7 @@
 import pytest
 
 from sklearn_fishdip import FishDipRelationExtractor
+from sklearn_fishdip.metrics import relation_precision_recall_f1
 from tests.estimator_fixtures import RE_X, RE_Y, fast_params
 
 
@@ -33,7 +34,9 @@ def test_vocabularies_and_label_names(tiny_t5_path):
     assert estimator.relation_types_ == ["Live_In", "OrgBased_In", "Work_For"]
     assert estimator.relation_verbalizer_.verbalize("Work_For") == "employed by"
     assert estimator.entity_verbalizer_.verbalize("Peop") == "human"
-    assert 0.0 <= estimator.score(RE_X, RE_Y) <= 1.0
+    # score is the strict relation F1 of its own predictions.
+    expected = relation_precision_recall_f1(RE_Y, estimator.predict(RE_X))[2]
+    assert estimator.score(RE_X, RE_Y) == pytest.approx(expected)
 
 
 def test_long_sentences_are_windowed_and_merged(tiny_t5_path):
