@@ -304,18 +304,17 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
     # predict
     # ------------------------------------------------------------------ #
 
-    def _generate(self, X):
+    def _generate(self, X, escaped):
         """Generate augmented text for every window of every sentence.
 
-        Returns the checked sentences, per sentence its windows as (start, end),
-        and one generated text per window, in order.
+        ``X`` holds checked, non-empty sentences and ``escaped`` their escaped
+        words (the estimator's edge did both once). Returns per sentence its
+        windows as (start, end), and one generated text per window, in order.
         """
-        check_is_fitted(self)
-        X = check_token_lists(X)
         windows, flat = [], []
         adapter = adapter_for_model(self.model_)
-        for tokens in X:
-            spans = self._windows(self.tokenizer_, escape_tokens(tokens), self.model_, adapter)
+        for tokens, words in zip(X, escaped):
+            spans = self._windows(self.tokenizer_, words, self.model_, adapter)
             windows.append(spans)
             flat.extend(tokens[start:end] for start, end in spans)
         n_split = sum(len(spans) > 1 for spans in windows)
@@ -348,7 +347,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
                     adapter=adapter,
                 )
             )
-        return X, windows, texts
+        return windows, texts
 
     def _empty_prediction(self):
         """The prediction of a sentence without tokens: the merge of no window.
@@ -367,10 +366,12 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         nonempty = [index for index, tokens in enumerate(X) if tokens]
         errors = DecodeErrors()
         if nonempty:
-            sentences, windows, texts = self._generate([X[index] for index in nonempty])
+            sentences = [X[index] for index in nonempty]
+            escaped = [escape_tokens(tokens) for tokens in sentences]
+            windows, texts = self._generate(sentences, escaped)
             cursor = 0
-            for index, tokens, spans in zip(nonempty, sentences, windows):
-                parts, words = [], escape_tokens(tokens)
+            for index, words, spans in zip(nonempty, escaped, windows):
+                parts = []
                 for start, end in spans:
                     prediction, sentence_errors = self.codec.decode(
                         self, texts[cursor], words[start:end]
