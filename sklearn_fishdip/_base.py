@@ -66,6 +66,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         max_target_length=256,
         num_beams=1,
         constrained_decoding=True,
+        training_loss="full",
         label_names=None,
         device="auto",
         random_state=None,
@@ -86,6 +87,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         self.max_target_length = max_target_length
         self.num_beams = num_beams
         self.constrained_decoding = constrained_decoding
+        self.training_loss = training_loss
         self.label_names = label_names
         self.device = device
         self.random_state = random_state
@@ -204,13 +206,14 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         tokenizer, adapter = loaded.tokenizer, loaded.adapter
         # Built before training, so a tokenizer that cannot write the format fails fast.
         grammar = _grammar_for(loaded, self.codec.natural_vocabulary(self))
-        sources, target_texts, n_truncated = [], [], 0
+        sources, target_texts, kept, n_truncated = [], [], [], 0
         for tokens, target in zip(X, targets):
             words = escape_tokens(tokens)
             end = self._windows(tokenizer, words, loaded.model, adapter)[0][1]
             if end < len(words):
                 n_truncated += 1
                 words, target = words[:end], self.codec.clip_target(target, end)
+            kept.append(tokens[:end])
             sources.append(" ".join(words))
             target_texts.append(self.codec.encode(self, words, target))
         if n_truncated:
@@ -222,6 +225,11 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
                 stacklevel=2,
             )
         examples = self._examples(loaded, sources, target_texts)
+        if self.training_loss == "grammar":
+            # The choices constrained decoding will have, along each reference target.
+            lead = adapter.grammar_lead_ids(loaded.model, grammar)
+            for example, tokens in zip(examples, kept):
+                example["allowed"] = grammar.choices(tokens, example["labels"], lead_ids=lead)
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         learning_rate = self.learning_rate or DEFAULT_LEARNING_RATES[self.optimizer]

@@ -59,6 +59,13 @@ PARAMETERS_DOC = """model : str, default="minilm-bert2bert"
         Let generation only copy the source words in order and insert
         brackets, separators and known label words, so every output
         reconstructs its sentence.
+    training_loss : {"full", "grammar"}, default="full"
+        ``"full"`` is the usual next-token cross-entropy over the whole
+        vocabulary. ``"grammar"`` normalizes each target position over the
+        ids constrained decoding allows there (the decoding grammar walked
+        along the reference target): ids the grammar forces (copied word
+        pieces) cost nothing, and training goes to the decisions generation
+        makes, where brackets open and close and which label they carry.
     label_names : dict or None, default=None
         Natural names of labels, overriding the defaults (``PER`` ->
         ``person``, ``Work_For`` -> ``works for``, ...).

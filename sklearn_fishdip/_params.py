@@ -7,6 +7,9 @@ import numpy as np
 from .models import MODEL_KINDS
 from .sparse import DEFAULT_LEARNING_RATES, LR_SCHEDULES, resolve_strategy
 
+#: Accepted values of the estimators' ``training_loss``.
+TRAINING_LOSSES = ("full", "grammar")
+
 __all__ = ["check_params"]
 
 
@@ -38,6 +41,10 @@ def check_params(estimator):
     if params["model_kind"] not in MODEL_KINDS:
         raise ValueError(
             f"model_kind must be one of {list(MODEL_KINDS)}, got {params['model_kind']!r}"
+        )
+    if params["training_loss"] not in TRAINING_LOSSES:
+        raise ValueError(
+            f"training_loss must be one of {list(TRAINING_LOSSES)}, got {params['training_loss']!r}"
         )
     if params["lr_schedule"] not in LR_SCHEDULES:
         raise ValueError(

@@ -308,6 +308,57 @@ class AugmentedGrammar:
         ]
         return _AllowedTokens(sentences, prefix_length, budgets)
 
+    def choices(self, source, ids, *, lead_ids=None):
+        """The ids the grammar allows before each id of a target, for training.
+
+        Walking a reference target (``ids``, e.g. the labels of a training
+        example) through the automaton gives, at each step, the choices
+        constrained decoding would have there. A training loss restricted to
+        them (the estimators' ``training_loss="grammar"``) learns the same
+        decisions generation makes, and nothing for ids the grammar forces.
+
+        Parameters
+        ----------
+        source : sequence of str
+            The target's source tokens, not escaped.
+        ids : sequence of int
+            The target's ids, as they follow the decoder start (or prompt).
+        lead_ids : sequence of int or None, default=None
+            As for :meth:`allowed_tokens_fn`.
+
+        Returns
+        -------
+        list of tuple of int or None
+            One entry per id: the sorted allowed ids before it, or None from
+            the first id the grammar does not allow on (a target cut at a
+            length limit, a structure the grammar cannot write).
+
+        Examples
+        --------
+        >>> from sklearn_fishdip.utils._testing import make_tiny_tokenizer
+        >>> grammar = AugmentedGrammar(make_tiny_tokenizer(), ["person", "location"])
+        >>> tokenizer = grammar.tokenizer
+        >>> ids = tokenizer("[ John | person ] visited")["input_ids"]
+        >>> for options in grammar.choices(["John", "visited"], ids):
+        ...     print(tokenizer.convert_ids_to_tokens(list(options)))
+        ['[', 'John']
+        ['[', 'John']
+        ['[', '|', 'visited']
+        ['person', 'location']
+        [']']
+        ['[', 'visited']
+        ['</s>']
+        """
+        ids = [int(i) for i in ids]
+        fn = self.allowed_tokens_fn([source], prefix_length=0, lead_ids=lead_ids)
+        out = []
+        for position, token in enumerate(ids):
+            allowed = tuple(sorted(int(i) for i in fn(0, ids[:position])))
+            if token not in allowed:
+                return out + [None] * (len(ids) - position)
+            out.append(allowed)
+        return out
+
     def render(self, ids, source, *, prefix_length=None) -> str:
         """Write generated ids as text in terms of the original source words.
 

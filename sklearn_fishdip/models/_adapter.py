@@ -284,6 +284,19 @@ class ModelAdapter:
             setattr(config, sampling, None)
         return config
 
+    def grammar_lead_ids(self, model, grammar):
+        """Special ids the grammar lets stand before the text of this family's labels.
+
+        An encoder-decoder's labels hold the ids the tokenizer puts before a
+        target (BART's ``<s>``) unless that id is the decoder start, which the
+        model prepends itself (BERT2BERT's ``[CLS]``).
+        """
+        start = model.config.decoder_start_token_id
+        if start is None:
+            start = model.generation_config.decoder_start_token_id
+        lead = tuple(grammar.lead_ids)
+        return lead[1:] if lead and lead[0] == start else lead
+
     def check_grammar(self, model, grammar):
         """Raise a ValueError if ``grammar`` ends targets with an id the model does not."""
         eos = model.generation_config.eos_token_id
@@ -334,18 +347,12 @@ class ModelAdapter:
         list of str
         """
         config = self.generation_config(model, num_beams)
-        start = model.config.decoder_start_token_id
-        if start is None:
-            start = config.decoder_start_token_id
         lead = ()
         if grammar is not None:
             # The grammar decides where EOS goes.
             config.forced_eos_token_id = None
-            lead = grammar.lead_ids
-            # Mirror how targets are encoded: a leading id equal to the decoder
-            # start is not part of the labels.
-            if lead and lead[0] == start:
-                lead = lead[1:]
+            # Mirror how targets are encoded (see grammar_lead_ids).
+            lead = self.grammar_lead_ids(model, grammar)
         encoded = tokenizer(
             texts, return_tensors="pt", padding=True, truncation=True, max_length=max_source_length
         )

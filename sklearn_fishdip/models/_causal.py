@@ -125,6 +125,10 @@ class CausalLMAdapter(ModelAdapter):
 
     # -- generation -----------------------------------------------------
 
+    def grammar_lead_ids(self, model, grammar):
+        """None: the target's ids follow the source directly, as generation continues it."""
+        return ()
+
     def check_grammar(self, model, grammar):
         eos = model.generation_config.eos_token_id
         if eos is None:

@@ -217,6 +217,10 @@ class PrefixLMAdapter(ModelAdapter):
 
     # -- generation -----------------------------------------------------
 
+    def grammar_lead_ids(self, model, grammar):
+        """None: the target's ids follow the source directly, as generation continues it."""
+        return ()
+
     def check_grammar(self, model, grammar):
         _, end = _start_and_end(grammar.tokenizer)
         if grammar.eos_token_id != end:

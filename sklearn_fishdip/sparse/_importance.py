@@ -19,7 +19,7 @@ import contextlib
 import torch
 
 from ._capture import _PerSampleCapture
-from ._seq2seq import iter_chunks, resolve_adapter, resolve_pad_token_id, token_losses
+from ._seq2seq import batch_losses, iter_chunks, resolve_adapter, resolve_pad_token_id
 
 
 class Importance(dict):
@@ -119,7 +119,7 @@ def _chunk(model, batch, params, totals, adapter):
     """
     capture = _PerSampleCapture(params, batch["input_ids"].shape[0])
     with capture.module_rules(model), capture:
-        losses, _ = token_losses(adapter.logits(model, batch), batch["labels"])
+        losses, _ = batch_losses(adapter, model, batch)
     plist = list(params.values())
     grads = torch.autograd.grad(losses.sum(), plist, retain_graph=True, allow_unused=True)
     capture.flush()
@@ -182,7 +182,7 @@ def squared_gradients_loop(model, examples, *, pad_token_id=None, adapter=None):
     with _eval_mode(model), torch.enable_grad():
         for batch in iter_chunks(examples, 1, pad, device, adapter):
             model.zero_grad(set_to_none=True)
-            losses, _ = token_losses(adapter.logits(model, batch), batch["labels"])
+            losses, _ = batch_losses(adapter, model, batch)
             losses[0].backward()
             for name, p in named:
                 if p.grad is not None:
@@ -235,7 +235,7 @@ def per_sample_losses(
     )
     with _eval_mode(model), torch.inference_mode(), amp:
         for batch in iter_chunks(ordered, batch_size, pad, device, adapter):
-            losses, _ = token_losses(adapter.logits(model, batch), batch["labels"])
+            losses, _ = batch_losses(adapter, model, batch)
             n = losses.shape[0]
             out[torch.as_tensor(order[position : position + n])] = losses.float().cpu()
             position += n

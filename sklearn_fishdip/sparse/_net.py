@@ -138,7 +138,11 @@ class Seq2SeqNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         labels = to_tensor(X["labels"], device=y_pred.device)
-        per_sample, loss = token_losses(y_pred, labels)
+        allowed = [
+            to_tensor(X[key], device=y_pred.device) if key in X else None
+            for key in ("allowed_ids", "allowed_mask")
+        ]
+        per_sample, loss = token_losses(y_pred, labels, *allowed)
         if training and y_true is not None:
             self.sample_losses_[y_true.cpu()] = per_sample.detach().float().cpu()
         return loss

@@ -21,6 +21,7 @@ __all__ = [
     "resolve_adapter",
     "resolve_pad_token_id",
     "seq2seq_logits",
+    "batch_losses",
     "token_losses",
 ]
 
@@ -100,7 +101,39 @@ def pad_examples(examples, pad_token_id, adapter=None):
     batch : dict
         Tensors; ``labels`` aligns with the adapter's logits.
     """
-    return resolve_adapter(adapter).collate(examples, pad_token_id)
+    batch = resolve_adapter(adapter).collate(examples, pad_token_id)
+    if any(example.get("allowed") is not None for example in examples):
+        batch.update(_allowed_tensors(examples, batch["labels"]))
+    return batch
+
+
+def _allowed_tensors(examples, labels):
+    """The ids the grammar allowed before each target id, aligned with ``labels``.
+
+    An example's ``"allowed"`` holds one tuple of ids per target id (or None
+    where the grammar gives no restriction); the k-th target id is the k-th
+    position of its row whose label is not -100, whatever the adapter's
+    layout (a causal LM's prompt positions are -100). Returns ``allowed_ids``
+    (batch, length, width) and ``allowed_mask``; a position without a
+    restriction has an all-False mask row.
+    """
+    width = max(
+        (len(ids) for example in examples for ids in example.get("allowed") or () if ids),
+        default=1,
+    )
+    n, length = labels.shape
+    allowed_ids = torch.zeros((n, length, width), dtype=torch.long)
+    allowed_mask = torch.zeros((n, length, width), dtype=torch.bool)
+    for row, example in enumerate(examples):
+        allowed = example.get("allowed")
+        if allowed is None:
+            continue
+        positions = (labels[row] != IGNORE_INDEX).nonzero().flatten().tolist()
+        for position, ids in zip(positions, allowed):
+            if ids:
+                allowed_ids[row, position, : len(ids)] = torch.as_tensor(ids)
+                allowed_mask[row, position, : len(ids)] = True
+    return {"allowed_ids": allowed_ids, "allowed_mask": allowed_mask}
 
 
 class Seq2SeqCollator:
@@ -128,9 +161,8 @@ class Seq2SeqCollator:
 
 def iter_chunks(examples, batch_size, pad_token_id, device, adapter=None):
     """Yield padded batches of consecutive examples, on ``device``."""
-    adapter = resolve_adapter(adapter)
     for start in range(0, len(examples), batch_size):
-        batch = adapter.collate(examples[start : start + batch_size], pad_token_id)
+        batch = pad_examples(examples[start : start + batch_size], pad_token_id, adapter)
         yield {key: value.to(device) for key, value in batch.items()}
 
 
@@ -139,7 +171,7 @@ def seq2seq_logits(model, batch, adapter=None):
     return resolve_adapter(adapter).logits(model, batch)
 
 
-def token_losses(logits, labels):
+def token_losses(logits, labels, allowed_ids=None, allowed_mask=None):
     """Per-sample mean token cross-entropy and the batch token-mean loss.
 
     Parameters
@@ -147,6 +179,13 @@ def token_losses(logits, labels):
     logits : Tensor of shape (batch, target_length, vocab)
     labels : Tensor of shape (batch, target_length)
         Padded with -100.
+    allowed_ids, allowed_mask : Tensor of shape (batch, target_length, width) or None
+        Where a mask row holds a True, the softmax of that position runs over
+        those ids only: the choices constrained decoding has there (the
+        ``"grammar"`` training loss). A position the grammar forces (one
+        allowed id, a copied word piece) then costs nothing, and training
+        spends itself on the decisions: where brackets open and close, and
+        which label. Positions without a True use the whole vocabulary.
 
     Returns
     -------
@@ -158,6 +197,30 @@ def token_losses(logits, labels):
     ce = F.cross_entropy(
         logits.float().transpose(1, 2), labels, ignore_index=IGNORE_INDEX, reduction="none"
     )
+    if allowed_ids is not None:
+        ce = _restricted(ce, logits, labels, allowed_ids, allowed_mask)
     counts = (labels != IGNORE_INDEX).sum(dim=1)
     per_sample = ce.sum(dim=1) / counts.clamp(min=1)
     return per_sample, ce.sum() / counts.sum().clamp(min=1)
+
+
+def _restricted(ce, logits, labels, allowed_ids, allowed_mask):
+    """``ce`` with the restricted cross-entropy where a position has allowed ids."""
+    restricted = allowed_mask.any(dim=-1) & (labels != IGNORE_INDEX)
+    scores = logits.float().gather(2, allowed_ids)
+    # Finite fill, not -inf: an unrestricted row's logsumexp must stay finite,
+    # or its (discarded) gradient turns into NaN through torch.where.
+    scores = scores.masked_fill(~allowed_mask, torch.finfo(torch.float32).min / 4)
+    gold = logits.float().gather(2, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return torch.where(restricted, torch.logsumexp(scores, dim=-1) - gold, ce)
+
+
+def batch_losses(adapter, model, batch):
+    """:func:`token_losses` of a padded batch under the adapter's teacher forcing.
+
+    The grammar restriction applies when the batch carries ``allowed_ids``.
+    """
+    logits = resolve_adapter(adapter).logits(model, batch)
+    return token_losses(
+        logits, batch["labels"], batch.get("allowed_ids"), batch.get("allowed_mask")
+    )
