@@ -69,6 +69,7 @@ from sklearn_fishdip.metrics import (  # noqa: E402
     entity_precision_recall_f1,
     relation_precision_recall_f1,
 )
+from sklearn_fishdip.models import MODEL_KINDS  # noqa: E402
 from sklearn_fishdip.sparse import DEFAULT_LEARNING_RATES, resolve_device  # noqa: E402
 
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
@@ -237,6 +238,18 @@ def build_parser():
     )
     parser.add_argument(
         "--model", default=DEFAULT_MODEL, help="model name or path (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--model-kind",
+        default="auto",
+        choices=MODEL_KINDS,
+        help="the estimators' model_kind (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--training-loss",
+        default="full",
+        choices=("full", "grammar"),
+        help="the estimators' training_loss (default: %(default)s)",
     )
     parser.add_argument(
         "--epochs",
@@ -449,6 +462,8 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
     optimizer = args.optimizers.get(strategy, args.optimizer)
     estimator = ESTIMATORS[spec["task"]](
         model=args.model,
+        model_kind=args.model_kind,
+        training_loss=args.training_loss,
         strategy=strategy,
         keep_ratio=args.keep_ratio,
         refresh_every=args.refresh_every,
@@ -633,6 +648,8 @@ def settings_of(args):
     """The settings a run's result depends on (what ``--resume`` must match)."""
     return {
         "model": args.model,
+        "model_kind": args.model_kind,
+        "training_loss": args.training_loss,
         "epochs": args.epochs,
         "optimizer": args.optimizer,
         "optimizers": args.optimizers,
