@@ -30,7 +30,7 @@ from .sparse import (
     fit_sparse,
     resolve_device,
 )
-from .utils._validation import check_same_length, check_token_lists
+from .utils._validation import CheckedTokens, check_same_length, check_token_lists
 
 __all__ = ["BaseFishDip"]
 
@@ -324,7 +324,8 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         for tokens, words in zip(X, escaped):
             spans = self._windows(self.tokenizer_, words, self.model_, adapter)
             windows.append(spans)
-            flat.extend(tokens[start:end] for start, end in spans)
+            # Slices of a checked sentence: generation need not check them again.
+            flat.extend(CheckedTokens(tokens[start:end]) for start, end in spans)
         n_split = sum(len(spans) > 1 for spans in windows)
         if n_split:
             warnings.warn(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 __all__ = [
+    "CheckedTokens",
     "check_tokens",
     "check_token_lists",
     "check_same_length",
@@ -24,6 +25,17 @@ def _is_sequence(value) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
+class CheckedTokens(list):
+    """A sentence :func:`check_tokens` accepted; checking it again returns it as it is.
+
+    The estimators check each sentence once, at their edge. The generation
+    functions they call are public and check their own input too, which then
+    costs nothing. Any slice of a checked sentence is checked as well.
+    """
+
+    __slots__ = ()
+
+
 def check_tokens(tokens, *, index: int | None = None) -> list[str]:
     """Check one sentence: a sequence of non-empty strings without whitespace.
 
@@ -36,8 +48,9 @@ def check_tokens(tokens, *, index: int | None = None) -> list[str]:
 
     Returns
     -------
-    list of str
-        The tokens as a new list.
+    CheckedTokens
+        The tokens as a new list, or ``tokens`` itself when it already is a
+        :class:`CheckedTokens`.
 
     Raises
     ------
@@ -48,11 +61,13 @@ def check_tokens(tokens, *, index: int | None = None) -> list[str]:
         If a token is empty or contains whitespace (it would not survive the
         whitespace-joined augmented text).
     """
+    if type(tokens) is CheckedTokens:
+        return tokens
     if not _is_sequence(tokens):
         raise TypeError(
             f"tokens{_where(index)} must be a list of strings, got {type(tokens).__name__}"
         )
-    checked = list(tokens)
+    checked = CheckedTokens(tokens)
     for position, token in enumerate(checked):
         if not isinstance(token, str):
             raise TypeError(

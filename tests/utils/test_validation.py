@@ -39,3 +39,39 @@ def test_lengths_must_match():
 
 def test_tokens_accepts_tuples():
     assert check_tokens(("a", "b")) == ["a", "b"]
+
+
+def test_a_checked_sentence_is_not_checked_twice(monkeypatch):
+    from sklearn_fishdip.utils import _validation
+
+    checked = _validation.check_tokens(["EU", "rejects"])
+    assert isinstance(checked, _validation.CheckedTokens) and checked == ["EU", "rejects"]
+
+    # Checking it again returns the same object without looking at its tokens.
+    def refuse(value):
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(_validation, "_is_sequence", refuse)
+    assert _validation.check_tokens(checked) is checked
+    # A plain list equal to it is still checked.
+    with pytest.raises(AssertionError, match="checked again"):
+        _validation.check_tokens(["EU", "rejects"])
+
+
+def test_predict_checks_each_sentence_once(monkeypatch, tiny_t5_path):
+    from sklearn_fishdip import FishDipNER
+    from sklearn_fishdip.utils import _validation
+    from tests.estimator_fixtures import NER_X, NER_Y, fast_params
+
+    estimator = FishDipNER(**fast_params(tiny_t5_path, max_epochs=1)).fit(NER_X, NER_Y)
+    seen = []
+    original = _validation._is_sequence
+
+    def counting(value):
+        seen.append(id(value))
+        return original(value)
+
+    monkeypatch.setattr(_validation, "_is_sequence", counting)
+    estimator.predict(NER_X)
+    # X itself once, then each sentence once: generation and decoding reuse the checked lists.
+    assert len(seen) == 1 + len(NER_X)
