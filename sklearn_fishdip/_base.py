@@ -30,7 +30,7 @@ from .sparse import (
     fit_sparse,
     resolve_device,
 )
-from .utils._validation import CheckedTokens, check_same_length, check_token_lists
+from .utils._validation import check_same_length, check_token_lists
 
 __all__ = ["BaseFishDip"]
 
@@ -325,7 +325,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
             spans = self._windows(self.tokenizer_, words, self.model_, adapter)
             windows.append(spans)
             # Slices of a checked sentence: generation need not check them again.
-            flat.extend(CheckedTokens(tokens[start:end]) for start, end in spans)
+            flat.extend(tokens.window(start, end) for start, end in spans)
         n_split = sum(len(spans) > 1 for spans in windows)
         if n_split:
             warnings.warn(

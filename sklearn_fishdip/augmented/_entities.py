@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..exceptions import CrossingSpansWarning
+from ..utils._validation import CheckedTokens
 from ._aligner import align_words, aligned_span
 from ._parser import ParsedText
 from ._report import DecodeErrors
@@ -30,6 +31,12 @@ __all__ = [
 
 def escape_tokens(tokens: Iterable[str]) -> list[str]:
     """Escape every source token so that it cannot be read as markup."""
+    if isinstance(tokens, CheckedTokens):
+        # A checked sentence keeps its escaped words: every layer reuses them.
+        escaped = getattr(tokens, "escaped_", None)
+        if escaped is None:
+            escaped = tokens.escaped_ = tuple(escape_token(token) for token in tokens)
+        return list(escaped)
     return [escape_token(token) for token in tokens]
 
 

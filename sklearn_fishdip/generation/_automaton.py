@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR, escape_token
+from ..augmented._entities import escape_tokens
+from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR
 from ..utils._validation import check_tokens
 from ._tokens import (
     _AFTER_TYPE,
@@ -84,7 +85,7 @@ class _Sentence:
     def __init__(self, grammar, source, index=None, lead=()):
         self.grammar = grammar
         self.source = check_tokens(source, index=index)
-        self.words = [escape_token(token) for token in self.source]
+        self.words = escape_tokens(self.source)
         self.lead = tuple(lead)
         n = self.n = len(self.words)
         text = " ".join(self.words)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..augmented._special import escape_token
+from ..augmented._entities import escape_tokens
 from ..models import ModelAdapter, adapter_for_model
 from ..utils._validation import check_tokens
 from ._grammar import AugmentedGrammar
@@ -112,7 +112,7 @@ def generate_augmented(
     if grammar is not None:
         adapter.check_grammar(model, grammar)
 
-    texts = [input_prefix + " ".join(escape_token(t) for t in source) for source in sources]
+    texts = [input_prefix + " ".join(escape_tokens(source)) for source in sources]
     model_device = next(model.parameters()).device
     device = model_device if device is None else torch.device(device)
     was_training = model.training

@@ -30,10 +30,21 @@ class CheckedTokens(list):
 
     The estimators check each sentence once, at their edge. The generation
     functions they call are public and check their own input too, which then
-    costs nothing. Any slice of a checked sentence is checked as well.
+    costs nothing. Any slice of a checked sentence is checked as well
+    (:meth:`window`). The sentence also keeps its escaped words once
+    :func:`~sklearn_fishdip.augmented.escape_tokens` has computed them, so
+    they are computed once too.
     """
 
-    __slots__ = ()
+    __slots__ = ("escaped_",)
+
+    def window(self, start, end):
+        """The checked words ``start:end``, with their escaped words if known."""
+        part = CheckedTokens(self[start:end])
+        escaped = getattr(self, "escaped_", None)
+        if escaped is not None:
+            part.escaped_ = escaped[start:end]
+        return part
 
 
 def check_tokens(tokens, *, index: int | None = None) -> list[str]:

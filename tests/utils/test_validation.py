@@ -75,3 +75,18 @@ def test_predict_checks_each_sentence_once(monkeypatch, tiny_t5_path):
     estimator.predict(NER_X)
     # X itself once, then each sentence once: generation and decoding reuse the checked lists.
     assert len(seen) == 1 + len(NER_X)
+
+
+def test_escaped_words_are_computed_once_and_shared_by_windows():
+    from sklearn_fishdip.augmented import escape_token
+    from sklearn_fishdip.augmented._entities import escape_tokens
+
+    checked = check_tokens(["a[1]", "b", "c|d"])
+    first = escape_tokens(checked)
+    assert first == [escape_token("a[1]"), "b", escape_token("c|d")] and first[0] != "a[1]"
+    assert checked.escaped_ == tuple(first)
+    window = checked.window(1, 3)
+    assert window == ["b", "c|d"] and window.escaped_ == tuple(first[1:])
+    # A caller changing the returned list does not change the cache.
+    first[0] = "changed"
+    assert escape_tokens(checked)[0] != "changed"
