@@ -141,6 +141,13 @@ class _PerSampleCapture(_ModuleRules, TorchFunctionMode):
         out = func(*args, **kwargs)
         if weight is None and bias is None:
             return out
+        return self._affine(x, out, weight, bias)
+
+    def _affine(self, x, out, weight, bias, *, in_by_out=False):
+        """Per-sample squares of an affine map's weight and bias: ``out = x W^T + b``.
+
+        ``in_by_out`` is for weights stored (in, out), as GPT-2's Conv1D does.
+        """
         xb, outb = self.batched(x), self.batched(out)
         if xb is None or outb is None or x.dim() < 2:
             self._unsupported(weight, bias)
@@ -152,7 +159,12 @@ class _PerSampleCapture(_ModuleRules, TorchFunctionMode):
             g = grad.reshape(size, -1, grad.shape[-1]).float()
             if weight is not None:
                 xs = xb.reshape(size, -1, xb.shape[-1]).float()
-                self.contribute(weight, torch.bmm(g.transpose(1, 2), xs))
+                per_sample = (
+                    torch.bmm(xs.transpose(1, 2), g)
+                    if in_by_out
+                    else torch.bmm(g.transpose(1, 2), xs)
+                )
+                self.contribute(weight, per_sample)
             if bias is not None:
                 self.contribute(bias, g.sum(1))
 

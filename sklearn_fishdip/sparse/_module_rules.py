@@ -65,24 +65,8 @@ class _ModuleRules:
             return None
         if not output.requires_grad:
             return None
-        x = inputs[0]
-        xb, outb = self.batched(x), self.batched(output)
-        if xb is None or outb is None or x.dim() < 2:
-            self._unsupported(weight, bias)
-            return output
-        xb = xb.detach()
-        size = self.batch_size
-
-        def hook(grad):
-            g = grad.reshape(size, -1, grad.shape[-1]).float()
-            if weight is not None:
-                # Conv1D computes x @ W with W of shape (in, out): the transpose of linear's.
-                xs = xb.reshape(size, -1, xb.shape[-1]).float()
-                self.contribute(weight, torch.bmm(xs.transpose(1, 2), g))
-            if bias is not None:
-                self.contribute(bias, g.sum(1))
-
-        return self._watch(outb, hook, weight, bias)
+        # Conv1D computes x @ W with W of shape (in, out): the transpose of linear's.
+        return self._affine(inputs[0], output, weight, bias, in_by_out=True)
 
     def _norm_pre_hook(self, module, inputs):
         self.claimed[id(module.weight)] = None
