@@ -44,7 +44,6 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 import traceback
@@ -627,23 +626,6 @@ def _version(distribution):
         return None
 
 
-def _git_state():
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return {"commit": commit, "dirty": bool(dirty)}
-
-
 def settings_of(args):
     """The settings a run's result depends on (what ``--resume`` must match)."""
     return {
@@ -672,7 +654,7 @@ def make_metadata(args, argv, device):
     return {
         "command": shlex.join(command),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "git": _git_state(),
+        "git": crf_baseline.git_state(),
         "versions": {
             "python": platform.python_version(),
             "sklearn_fishdip": sklearn_fishdip.__version__,

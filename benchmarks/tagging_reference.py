@@ -22,14 +22,15 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-# Runs from a checkout without installing the package.
+# Runs from a checkout without installing the package; crf_baseline sits beside us.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import crf_baseline  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -181,46 +182,13 @@ def run_tagger(X_train, y_train, X_test, y_test, *, seed, model=None, **params):
     }
 
 
-def _git_state():
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, text=True
-        ).stdout.strip()
-    except OSError:
-        return {"commit": None, "dirty": None}
-    return {"commit": commit or None, "dirty": bool(dirty)}
-
-
-def _float_list(text):
-    try:
-        values = [float(item) for item in text.split(",") if item.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected numbers, got {text!r}") from None
-    if not values or not all(0 < value <= 1 for value in values):
-        raise argparse.ArgumentTypeError(f"fractions must be in (0, 1], got {text!r}")
-    return values
-
-
-def _int_list(text):
-    try:
-        values = [int(item) for item in text.split(",") if item.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers, got {text!r}") from None
-    if not values:
-        raise argparse.ArgumentTypeError("expected at least one integer")
-    return values
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--dataset", default="conll2003", choices=sorted(DATASETS))
-    parser.add_argument("--fractions", type=_float_list, default=[0.01])
-    parser.add_argument("--seeds", type=_int_list, default=[1, 2, 3])
+    parser.add_argument("--fractions", type=crf_baseline.parse_float_list, default=[0.01])
+    parser.add_argument("--seeds", type=crf_baseline.parse_int_list, default=[1, 2, 3])
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     parser.add_argument("--max-test", type=int, default=None, help="first N test sentences")
     parser.add_argument("--model", default=None, help="checkpoint folder (default: MiniLM)")
@@ -257,7 +225,7 @@ def main(argv=None):
     results = {
         "metadata": {
             "command": shlex.join(["python", *(sys.argv if argv is None else [__file__, *argv])]),
-            "git": _git_state(),
+            "git": crf_baseline.git_state(),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "python": platform.python_version(),
             "torch": torch.__version__,
@@ -291,8 +259,7 @@ def main(argv=None):
     results["summary"] = []
     for fraction in args.fractions:
         f1s = [run["f1"] for run in results["runs"] if run["fraction"] == fraction]
-        mean = float(np.mean(f1s))
-        std = float(np.std(f1s, ddof=1)) if len(f1s) > 1 else None
+        mean, std = crf_baseline.mean_std(f1s)
         results["summary"].append(
             {"fraction": fraction, "n_seeds": len(f1s), "f1_mean": mean, "f1_std": std}
         )
