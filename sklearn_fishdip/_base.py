@@ -153,7 +153,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
             n_special = len(tokenizer("", add_special_tokens=True)["input_ids"])
             budget = max(1, self.max_source_length - n_special)
         else:
-            adapter = adapter_for_model(model) if adapter is None else adapter
+            adapter = adapter_for_model(model, tokenizer) if adapter is None else adapter
             n_special = len(adapter.encode_sources(model, tokenizer, [""])[0])
             budget = max(1, adapter.source_budget(model, self.max_source_length) - n_special)
         windows, start, used = [], 0, 0
@@ -320,7 +320,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         windows as (start, end), and one generated text per window, in order.
         """
         windows, flat = [], []
-        adapter = adapter_for_model(self.model_)
+        adapter = adapter_for_model(self.model_, self.tokenizer_)
         for tokens, words in zip(X, escaped):
             spans = self._windows(self.tokenizer_, words, self.model_, adapter)
             windows.append(spans)

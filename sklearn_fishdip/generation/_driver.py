@@ -105,7 +105,7 @@ def generate_augmented(
             f"grammar must be an AugmentedGrammar or None, got {type(grammar).__name__}"
         )
 
-    adapter = adapter_for_model(model) if adapter is None else adapter
+    adapter = adapter_for_model(model, tokenizer) if adapter is None else adapter
     if not isinstance(adapter, ModelAdapter):
         raise TypeError(f"adapter must be a ModelAdapter or None, got {type(adapter).__name__}")
     adapter.check_model(model)

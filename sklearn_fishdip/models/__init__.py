@@ -8,6 +8,7 @@ base). :func:`load_seq2seq` is its encoder-decoder subset.
 """
 
 from ._adapter import IGNORE_INDEX, ModelAdapter
+from ._alignment import TargetAligner
 from ._causal import PROMPT_SEPARATOR, CausalLMAdapter
 from ._families import adapter_for_kind, adapter_for_model
 from ._fingerprint import base_model, base_model_fingerprint
@@ -27,6 +28,7 @@ __all__ = [
     "LoadedModel",
     "ModelAdapter",
     "PrefixLMAdapter",
+    "TargetAligner",
     "adapter_for_kind",
     "adapter_for_model",
     "base_model",

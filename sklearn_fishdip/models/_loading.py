@@ -261,15 +261,16 @@ def _load(name_or_path, kind, only, *, local_files_only, **options):
     entry = _get_entry(key, source, local_files_only, only)
     # Copying outside the lock is safe: cached entries are never mutated.
     model = copy.deepcopy(entry.model)
+    tokenizer = copy.deepcopy(entry.tokenizer)
     return LoadedModel(
         model=model,
-        tokenizer=copy.deepcopy(entry.tokenizer),
+        tokenizer=tokenizer,
         new_parameter_names=entry.new_parameter_names,
         name_or_path=name_or_path,
         revision=entry.revision,
         uncased=entry.uncased,
         kind=entry.kind,
-        adapter=adapter_for_kind(entry.kind, model),
+        adapter=adapter_for_kind(entry.kind, model, tokenizer),
     )
 
 

@@ -9,8 +9,11 @@ output layer is the masked-LM head tied to the word embeddings, read as a
 next-token predictor: the source's last position predicts the first target id,
 each target position the next one.
 
-Every weight of the stack is pretrained; only the LM head's transform may be
-new (sentence-transformers checkpoints have none). Generation is a loop of
+Target ids take the position ids of the source pieces they copy (see
+:class:`TargetAligner`) when the adapter knows the tokenizer's markup ids, as
+every adapter the library builds does. Every weight of the stack is
+pretrained; only the LM head's transform may be new (sentence-transformers
+checkpoints have none). Generation is a loop of
 full forwards (no key/value cache), greedy or beam search, in
 :mod:`._prefix_search`.
 """
@@ -18,6 +21,7 @@ full forwards (no key/value cache), greedy or beam search, in
 from __future__ import annotations
 
 from ._adapter import IGNORE_INDEX, ModelAdapter, _end_with, _positions
+from ._alignment import TargetAligner
 from ._kinds import WARM_START_MODEL_TYPES
 
 __all__ = ["PrefixLMAdapter", "prefix_attention_mask"]
@@ -98,30 +102,44 @@ class PrefixLMAdapter(ModelAdapter):
     position_offset : int, default=0
         Positions the embeddings reserve before the first id (RoBERTa's
         ``padding_idx + 1``).
+    aligner : TargetAligner or None, default=None
+        Given, each target id gets the position of the source piece it
+        copies (:meth:`TargetAligner.positions`); None numbers the target
+        after the source. Training and generation must use the same: the
+        library's adapters always have one.
     """
 
     kind = "prefix-lm"
     shares_positions = True
 
-    def __init__(self, token_types=True, position_offset=0):
+    def __init__(self, token_types=True, position_offset=0, aligner=None):
         self.token_types = bool(token_types)
         self.position_offset = int(position_offset)
+        if aligner is not None and not isinstance(aligner, TargetAligner):
+            raise TypeError(
+                f"aligner must be a TargetAligner or None, got {type(aligner).__name__}"
+            )
+        self.aligner = aligner
 
     def __repr__(self):
         return (
             f"{type(self).__name__}(token_types={self.token_types}, "
-            f"position_offset={self.position_offset})"
+            f"position_offset={self.position_offset}, aligner={self.aligner!r})"
         )
 
     @classmethod
-    def for_model(cls, model):
-        """The adapter for ``model``, reading its token types and positions."""
+    def for_model(cls, model, tokenizer=None):
+        """The adapter for ``model``, reading its token types and positions.
+
+        With ``tokenizer``, target positions are aligned to the source.
+        """
         config = model.config
         offset = 0
         if config.model_type in _OFFSET_POSITION_TYPES and config.pad_token_id is not None:
             offset = int(config.pad_token_id) + 1
         types = getattr(config, "type_vocab_size", 1) or 1
-        return cls(token_types=types >= 2, position_offset=offset)
+        aligner = None if tokenizer is None else TargetAligner.from_tokenizer(tokenizer)
+        return cls(token_types=types >= 2, position_offset=offset, aligner=aligner)
 
     def check_model(self, model):
         import torch
@@ -170,8 +188,9 @@ class PrefixLMAdapter(ModelAdapter):
         """Source and target in one right-padded row, labels on the target only.
 
         Returns ``input_ids``, ``attention_mask`` (2D), ``token_type_ids``,
-        ``source_lengths`` and ``labels``, where ``labels[i, t]`` is the id
-        position ``t`` predicts (the next one) when it belongs to the target.
+        ``position_ids``, ``source_lengths`` and ``labels``, where
+        ``labels[i, t]`` is the id position ``t`` predicts (the next one) when
+        it belongs to the target.
         """
         import torch
 
@@ -181,6 +200,7 @@ class PrefixLMAdapter(ModelAdapter):
         attention_mask = torch.zeros((n, width), dtype=torch.long)
         token_type_ids = torch.zeros((n, width), dtype=torch.long)
         labels = torch.full((n, width), IGNORE_INDEX, dtype=torch.long)
+        position_ids = torch.zeros((n, width), dtype=torch.long)
         source_lengths = torch.zeros(n, dtype=torch.long)
         for i, ex in enumerate(examples):
             source, target = list(ex["input_ids"]), list(ex["labels"])
@@ -192,10 +212,18 @@ class PrefixLMAdapter(ModelAdapter):
             if target:
                 labels[i, len(source) - 1 : end - 1] = torch.as_tensor(target, dtype=torch.long)
             source_lengths[i] = len(source)
+            if self.aligner is None:
+                positions = list(range(end))
+            else:
+                positions = list(range(len(source)))
+                positions += self.aligner.positions(source, target)
+            position_ids[i, :end] = torch.as_tensor(positions, dtype=torch.long)
+        position_ids += self.position_offset
         return {
             "input_ids": input_ids,
             "attention_mask": attention_mask,
             "token_type_ids": token_type_ids,
+            "position_ids": position_ids,
             "source_lengths": source_lengths,
             "labels": labels,
         }
@@ -212,6 +240,7 @@ class PrefixLMAdapter(ModelAdapter):
             input_ids=batch["input_ids"],
             attention_mask=mask,
             token_type_ids=batch["token_type_ids"],
+            position_ids=batch["position_ids"],
         )
         return out.logits
 

@@ -9,6 +9,7 @@ from sklearn_fishdip.models import (
     CausalLMAdapter,
     ModelAdapter,
     PrefixLMAdapter,
+    TargetAligner,
     adapter_for_model,
     base_model,
     base_model_fingerprint,
@@ -33,7 +34,7 @@ def test_auto_reads_the_checkpoint(gpt2_path, llama_path, bert_path, tiny_t5_pat
         assert isinstance(loaded.model, model_class)
         assert type(loaded.adapter) is adapter_class
         # The adapter read back from the model alone is the same.
-        assert adapter_for_model(loaded.model) == loaded.adapter
+        assert adapter_for_model(loaded.model, loaded.tokenizer) == loaded.adapter
         loaded.adapter.check_model(loaded.model)
 
 
@@ -41,7 +42,9 @@ def test_prefix_lm_of_an_encoder_checkpoint(bert_path):
     loaded = load_model(bert_path, "prefix-lm")
     model = loaded.model
     assert isinstance(model, BertForMaskedLM) and loaded.kind == "prefix-lm"
-    assert loaded.adapter == PrefixLMAdapter(token_types=True, position_offset=0)
+    # Built with the tokenizer: its target positions are aligned to the source.
+    aligner = TargetAligner.from_tokenizer(loaded.tokenizer)
+    assert loaded.adapter == PrefixLMAdapter(token_types=True, position_offset=0, aligner=aligner)
     # The encoder is pretrained; only the LM head's transform and bias are new.
     assert loaded.new_parameter_names
     assert all(name.startswith("cls.predictions.") for name in loaded.new_parameter_names)

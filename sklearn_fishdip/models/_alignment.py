@@ -1,0 +1,171 @@
+"""Target position ids aligned to the source words a target copies.
+
+In a prefix LM, source and target share one position table. Numbered one
+after the other, a target id stands far from the source word it copies, and
+the pretrained positional attention (the previous and next word) lands on
+target neighbours that say nothing about what comes next. Aligned, a target
+id that copies source piece ``j`` gets position ``j``, and every markup or
+type id gets the position of the last piece copied before it (the first
+position, the start token's, before any copy). A row at position ``p`` then
+predicts either source piece ``p + 1`` or markup, and the model reads the
+source around the word it is writing the way it was pretrained to.
+
+The positions are computed from the ids alone, left to right, so generation
+reproduces exactly what training saw: each generated id's position depends
+only on the source and the ids before it. Outside a bracket's type part
+(between its first ``|`` and its ``]``), an id equal to the next source piece
+is a copy; inside it nothing is (type names and relation tails may repeat
+source words). An id that is neither markup nor the next piece (unconstrained
+generation can write one) keeps the last position and does not advance.
+"""
+
+from __future__ import annotations
+
+from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR
+
+__all__ = ["TargetAligner"]
+
+# The same probe the grammar tokenizes: every mark where it stands in a target.
+_PROBE = f"a {OPEN} a {CLOSE} a {SEPARATOR} a {RELATION} a"
+_CHARS = (OPEN, CLOSE, SEPARATOR, RELATION)
+
+
+def _ids_at(tokenizer, text, at):
+    """The ids of the tokens covering character ``at`` of ``text``."""
+    if not getattr(tokenizer, "is_fast", False):
+        # Slow tokenizers give no offsets; they split on whitespace first.
+        return tuple(tokenizer(text[at], add_special_tokens=False)["input_ids"])
+    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    return tuple(
+        int(token)
+        for token, (start, end) in zip(encoded["input_ids"], encoded["offset_mapping"])
+        if start <= at < end
+    )
+
+
+class TargetAligner:
+    """Aligns target ids to source pieces, from a tokenizer's markup ids.
+
+    Parameters
+    ----------
+    opens, closes, separators, relations : sequence of sequence of int
+        Each markup character's id sequences (``"["`` may have two: where it
+        starts a target and elsewhere, for byte-level BPE).
+    source_lead, source_tail : int, default=1
+        Special ids the tokenizer puts before and after a source's pieces
+        (BERT's ``[CLS]`` and ``[SEP]``); they are never copied.
+    """
+
+    _MARKS = ("opens", "closes", "separators", "relations")
+
+    def __init__(self, opens, closes, separators, relations, source_lead=1, source_tail=1):
+        self.opens = tuple(tuple(ids) for ids in opens)
+        self.closes = tuple(tuple(ids) for ids in closes)
+        self.separators = tuple(tuple(ids) for ids in separators)
+        self.relations = tuple(tuple(ids) for ids in relations)
+        for name in self._MARKS:
+            if not getattr(self, name) or not all(getattr(self, name)):
+                raise ValueError(f"TargetAligner.{name} needs non-empty id sequences")
+        for name, value in (("source_lead", source_lead), ("source_tail", source_tail)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"TargetAligner.{name} must be an int >= 0, got {value!r}")
+        self.source_lead = source_lead
+        self.source_tail = source_tail
+
+    @classmethod
+    def from_tokenizer(cls, tokenizer):
+        """Read the markup ids of ``tokenizer`` (in context, after a space)."""
+        found = {char: _ids_at(tokenizer, _PROBE, _PROBE.index(char)) for char in _CHARS}
+        # At the very start of a target, byte-level BPE writes "[" differently.
+        opens = {found[OPEN], _ids_at(tokenizer, f"{OPEN} a", 0)}
+        plain = list(tokenizer("a", add_special_tokens=False)["input_ids"])
+        full = list(tokenizer("a", add_special_tokens=True)["input_ids"])
+        lead = next(
+            (i for i in range(len(full) - len(plain) + 1) if full[i : i + len(plain)] == plain), 0
+        )
+        return cls(
+            opens=sorted(opens),
+            closes=(found[CLOSE],),
+            separators=(found[SEPARATOR],),
+            relations=(found[RELATION],),
+            source_lead=lead,
+            source_tail=max(0, len(full) - lead - len(plain)),
+        )
+
+    def __repr__(self):
+        return (
+            f"TargetAligner(opens={self.opens}, closes={self.closes}, "
+            f"separators={self.separators}, relations={self.relations}, "
+            f"source_lead={self.source_lead}, source_tail={self.source_tail})"
+        )
+
+    def __eq__(self, other):
+        return isinstance(other, TargetAligner) and repr(self) == repr(other)
+
+    def __hash__(self):
+        return hash(repr(self))
+
+    def match(self, ids, at):
+        """``(kind, length)`` of the markup starting at ``ids[at]``, or ``(None, 0)``."""
+        for kind, options in (
+            (OPEN, self.opens),
+            (CLOSE, self.closes),
+            (SEPARATOR, self.separators),
+            (RELATION, self.relations),
+        ):
+            for option in options:
+                if tuple(ids[at : at + len(option)]) == option:
+                    return kind, len(option)
+        return None, 0
+
+    def positions(self, source_ids, target_ids):
+        """Position of every target id, aligned to the source piece it copies.
+
+        Parameters
+        ----------
+        source_ids : sequence of int
+            The row's source with its special ids; position ``j`` is
+            ``source_ids[j]``'s.
+        target_ids : sequence of int
+            Target ids as they stand in the row (generated so far, or the
+            reference target with its EOS).
+
+        Returns
+        -------
+        list of int
+            One position per target id, each below ``len(source_ids)``.
+
+        Examples
+        --------
+        >>> aligner = TargetAligner(opens=[[5]], closes=[[6]], separators=[[7]], relations=[[8]])
+        >>> # [CLS] eu rejects [SEP] -> "[ eu | org ] rejects [SEP]"
+        >>> aligner.positions([1, 20, 21, 2], [5, 20, 7, 30, 6, 21, 2])
+        [0, 1, 1, 1, 1, 2, 2]
+        """
+        source_ids = list(source_ids)
+        target_ids = list(target_ids)
+        stop = len(source_ids) - self.source_tail
+        pointer = min(self.source_lead, len(source_ids))
+        last = 0
+        frames = []  # per open bracket: True while in its name part
+        out = [0] * len(target_ids)
+        i = 0
+        while i < len(target_ids):
+            kind, length = self.match(target_ids, i)
+            if kind is not None:
+                if kind == OPEN:
+                    frames.append(True)
+                elif kind == SEPARATOR and frames:
+                    frames[-1] = False
+                elif kind == CLOSE and frames:
+                    frames.pop()
+                out[i : i + length] = [last] * length
+                i += length
+                continue
+            copying = not frames or frames[-1]
+            if copying and pointer < stop and target_ids[i] == source_ids[pointer]:
+                last = pointer
+                pointer += 1
+            out[i] = last
+            i += 1
+        return out

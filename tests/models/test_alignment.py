@@ -1,0 +1,113 @@
+"""Prefix-LM target positions aligned to the source pieces they copy."""
+
+import pytest
+import torch
+
+from sklearn_fishdip.models import PrefixLMAdapter, TargetAligner
+from sklearn_fishdip.utils._testing import make_tiny_tokenizer
+
+from .test_adapters import _tiny_prefix_lm
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return make_tiny_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def aligner(tokenizer):
+    return TargetAligner.from_tokenizer(tokenizer)
+
+
+def _ids(tokenizer, text, special=False):
+    return list(tokenizer(text, add_special_tokens=special)["input_ids"])
+
+
+def _positions(tokenizer, aligner, source, target):
+    source_ids = _ids(tokenizer, source, special=True)
+    target_ids = _ids(tokenizer, target, special=True)  # ends with EOS, as a target does
+    return aligner.positions(source_ids, target_ids)
+
+
+def test_reads_the_tokenizer(tokenizer, aligner):
+    # The tiny tokenizer adds no start token and appends EOS.
+    assert (aligner.source_lead, aligner.source_tail) == (0, 1)
+    assert aligner.opens == ((tokenizer.convert_tokens_to_ids("["),),)
+    assert aligner.separators == ((tokenizer.convert_tokens_to_ids("|"),),)
+
+
+def test_copies_take_their_source_position_and_markup_the_last_copied(tokenizer, aligner):
+    # source: john(0) visited(1) paris(2) </s>(3)
+    got = _positions(tokenizer, aligner, "john visited paris", "[ john | person ] visited paris")
+    #                [  john |  person ] visited paris </s>
+    assert got == [0, 0, 0, 0, 0, 1, 2, 2]
+    got = _positions(tokenizer, aligner, "he met john", "he met [ john | person ]")
+    assert got == [0, 1, 1, 2, 2, 2, 2, 2]
+
+
+def test_a_type_name_equal_to_the_next_word_is_not_a_copy(tokenizer, aligner):
+    # "person" is also the next source word: inside the type part it must not
+    # advance, or the real copy after "]" would fall out of step.
+    got = _positions(tokenizer, aligner, "paris person today", "[ paris | person ] person today")
+    assert got == [0, 0, 0, 0, 0, 1, 2, 2]
+
+
+def test_relation_tails_are_not_copies(tokenizer, aligner):
+    got = _positions(
+        tokenizer, aligner, "john met mary", "[ john | person | met = mary ] met [ mary | person ]"
+    )
+    # [ john | person | met = mary ] -> all at 0; "met" copies 1; "[ mary" copies 2.
+    assert got == [0] * 9 + [1, 1, 2, 2, 2, 2, 2]
+
+
+def test_nested_brackets_return_to_the_outer_name(tokenizer, aligner):
+    got = _positions(
+        tokenizer,
+        aligner,
+        "new york bank said",
+        "[ [ new york | location ] bank | organization ] said",
+    )
+    # [ [ new(0) york(1) | location ] bank(2) | organization ] said(3) </s>
+    assert got == [0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3]
+
+
+def test_an_id_that_is_no_copy_keeps_the_last_position(tokenizer, aligner):
+    got = _positions(tokenizer, aligner, "john visited paris", "john apple visited paris")
+    assert got == [0, 0, 1, 2, 2]
+
+
+def test_positions_of_a_prefix_are_the_prefix_of_the_positions(tokenizer, aligner):
+    # What generation computes step by step is what training saw.
+    source = _ids(tokenizer, "he met john smith in paris", special=True)
+    target = _ids(tokenizer, "he met [ john smith | person ] in [ paris | location ]", special=True)
+    full = aligner.positions(source, target)
+    for k in range(len(target) + 1):
+        assert aligner.positions(source, target[:k]) == full[:k]
+    assert max(full) < len(source)
+
+
+def test_collate_writes_aligned_or_sequential_positions(tokenizer, aligner):
+    model, _ = _tiny_prefix_lm()
+    source = _ids(tokenizer, "john visited paris", special=True)
+    target = _ids(tokenizer, "[ john | person ] visited paris", special=True)
+    example = {"input_ids": source, "labels": target}
+    aligned = PrefixLMAdapter.for_model(model, tokenizer).collate([example], 0)
+    plain = PrefixLMAdapter.for_model(model).collate([example], 0)
+    n = len(source)
+    assert aligned["position_ids"][0].tolist() == list(range(n)) + aligner.positions(source, target)
+    assert plain["position_ids"][0].tolist() == list(range(n + len(target)))
+    # Aligned positions change the target rows' outputs and leave the source's.
+    with torch.no_grad():
+        a = PrefixLMAdapter.for_model(model, tokenizer).logits(model, aligned)
+        b = PrefixLMAdapter.for_model(model).logits(model, plain)
+    assert torch.allclose(a[0, :n], b[0, :n], atol=1e-6)
+    assert not torch.allclose(a[0, n + 1 :], b[0, n + 1 :], atol=1e-4)
+
+
+def test_invalid_aligners():
+    with pytest.raises(ValueError, match="TargetAligner.closes"):
+        TargetAligner(opens=[[1]], closes=[[]], separators=[[2]], relations=[[3]])
+    with pytest.raises(ValueError, match="source_lead"):
+        TargetAligner(opens=[[1]], closes=[[4]], separators=[[2]], relations=[[3]], source_lead=-1)
+    with pytest.raises(TypeError, match="aligner must be a TargetAligner"):
+        PrefixLMAdapter(aligner={"opens": [1]})
