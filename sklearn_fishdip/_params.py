@@ -8,7 +8,7 @@ from .models import MODEL_KINDS
 from .sparse import DEFAULT_LEARNING_RATES, LR_SCHEDULES, resolve_strategy
 
 #: Accepted values of the estimators' ``training_loss``.
-TRAINING_LOSSES = ("full", "grammar")
+TRAINING_LOSSES = ("auto", "full", "grammar")
 
 __all__ = ["check_params"]
 

@@ -12,12 +12,13 @@ from ._alignment import TargetAligner
 from ._causal import PROMPT_SEPARATOR, CausalLMAdapter
 from ._families import adapter_for_kind, adapter_for_model
 from ._fingerprint import base_model, base_model_fingerprint
-from ._kinds import DEFAULT_MODEL, MODEL_ALIASES, MODEL_KINDS
+from ._kinds import BERT2BERT_MODEL, DEFAULT_MODEL, MODEL_ALIASES, MODEL_KINDS
 from ._loaded import LoadedModel
 from ._loading import CROSS_ATTENTION_INITS, clear_model_cache, load_model, load_seq2seq
 from ._prefix_lm import PrefixLMAdapter, prefix_attention_mask
 
 __all__ = [
+    "BERT2BERT_MODEL",
     "CROSS_ATTENTION_INITS",
     "DEFAULT_MODEL",
     "IGNORE_INDEX",

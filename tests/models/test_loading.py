@@ -20,6 +20,7 @@ from transformers import (
 )
 
 from sklearn_fishdip.models import (
+    BERT2BERT_MODEL,
     DEFAULT_MODEL,
     LoadedModel,
     base_model_fingerprint,
@@ -432,7 +433,7 @@ def test_tie_rejected_for_seq2seq(t5_dir):
 
 def test_revision_rejected_for_default_alias():
     with pytest.raises(ValueError, match="revision"):
-        load_seq2seq(DEFAULT_MODEL, revision="main")
+        load_seq2seq(BERT2BERT_MODEL, revision="main")
 
 
 def test_warns_when_format_characters_are_lost(tmp_path):
@@ -446,7 +447,7 @@ def test_default_model_offline():
     """The real offline default: warm start, tokenizer round trip, finite loss."""
     loaded = load_seq2seq()
     model, tok = loaded.model, loaded.tokenizer
-    assert loaded.name_or_path == DEFAULT_MODEL and loaded.uncased
+    assert loaded.name_or_path == BERT2BERT_MODEL and loaded.uncased
     assert isinstance(model, EncoderDecoderModel)
     assert model.config.encoder.hidden_size == 384 and model.config.encoder.num_hidden_layers == 6
     # all-MiniLM-L6-v2 ships no MLM head; cross-attention is copied from self-attention.

@@ -63,7 +63,7 @@ class FishDipNER(BaseFishDip):
         max_target_length=256,
         num_beams=1,
         constrained_decoding=True,
-        training_loss="full",
+        training_loss="auto",
         label_names=None,
         scheme="IOB2",
         device="auto",

@@ -55,7 +55,7 @@ class FishDipRelationExtractor(BaseFishDip):
         max_target_length=256,
         num_beams=1,
         constrained_decoding=True,
-        training_loss="full",
+        training_loss="auto",
         label_names=None,
         device="auto",
         random_state=None,
