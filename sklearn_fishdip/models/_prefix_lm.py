@@ -271,7 +271,7 @@ class PrefixLMAdapter(ModelAdapter):
         max_source_length,
         device,
     ):
-        from ._prefix_search import beam_search
+        from ._prefix_search import beam_search, cached_greedy_search
 
         _, end = _start_and_end(tokenizer)
         prompts = []
@@ -289,16 +289,28 @@ class PrefixLMAdapter(ModelAdapter):
             allowed = grammar.allowed_tokens_fn(
                 sources, prefix_length=0, lead_ids=(), max_new_tokens=budgets
             )
-        rows = beam_search(
-            self,
-            model,
-            prompts,
-            allowed=allowed,
-            eos_token_id=end,
-            num_beams=num_beams,
-            budgets=budgets,
-            device=device,
-        )
+        rows = None
+        if num_beams == 1:
+            rows = cached_greedy_search(
+                self,
+                model,
+                prompts,
+                allowed=allowed,
+                eos_token_id=end,
+                budgets=budgets,
+                device=device,
+            )
+        if rows is None:
+            rows = beam_search(
+                self,
+                model,
+                prompts,
+                allowed=allowed,
+                eos_token_id=end,
+                num_beams=num_beams,
+                budgets=budgets,
+                device=device,
+            )
         if allowed is not None:
             return [allowed.render(i, row) for i, row in enumerate(rows)]
         return tokenizer.batch_decode(

@@ -1,16 +1,25 @@
-"""Greedy and beam search for a prefix LM, one full forward per step (no cache).
+"""Greedy and beam search for a prefix LM.
 
-Each step runs the model over every live hypothesis (its source, then the ids
-generated so far), reads the log-probabilities at its last position, keeps
-only the ids the grammar allows, and extends the hypotheses. A hypothesis
-ends with EOS or when its source's budget is spent. Beams are ranked, as in
-``transformers``' beam search with ``length_penalty=1``, by their summed
-log-probability divided by their length.
+:func:`beam_search` runs one full forward per step over every live
+hypothesis (its source, then the ids generated so far), reads the
+log-probabilities at its last position, keeps only the ids the grammar
+allows, and extends the hypotheses. A hypothesis ends with EOS or when its
+source's budget is spent. Beams are ranked, as in ``transformers``' beam
+search with ``length_penalty=1``, by their summed log-probability divided by
+their length.
+
+:func:`cached_greedy_search` gives the same ids as ``beam_search`` with one
+beam, with a key/value cache: source rows never attend to the target, so
+their keys and values are computed once, and each step feeds one id per
+sentence. It returns None when the model's attention does not fill a cache
+(the caller then uses :func:`beam_search`).
 """
 
 from __future__ import annotations
 
-__all__ = ["beam_search"]
+import inspect
+
+__all__ = ["beam_search", "cached_greedy_search"]
 
 
 def _step_log_probs(adapter, model, prompts, hypotheses, device):
@@ -112,3 +121,132 @@ def beam_search(
         best = max(pool, key=lambda c: c[0]) if pool else (0.0, ())
         out.append(list(best[1]))
     return out
+
+
+def _cache_argument(model):
+    """The keyword the model's stack takes its cache under, or None."""
+    try:
+        names = inspect.signature(model.base_model.forward).parameters
+    except (TypeError, ValueError):
+        return None
+    for name in ("cache", "past_key_values"):
+        if name in names:
+            return name
+    return None
+
+
+def _new_cache(config):
+    from transformers import DynamicCache
+
+    try:
+        return DynamicCache(config=config)
+    except TypeError:  # older transformers take no config
+        return DynamicCache()
+
+
+def _model_mask(model, allowed):
+    """A boolean ``allowed`` mask in the form the model's attention takes (see ``logits``)."""
+    import torch
+
+    if getattr(model.config, "_attn_implementation", None) != "eager":
+        return allowed
+    dtype = model.get_input_embeddings().weight.dtype
+    zero = torch.zeros((), dtype=dtype, device=allowed.device)
+    low = torch.tensor(torch.finfo(dtype).min, dtype=dtype, device=allowed.device)
+    return torch.where(allowed, zero, low)
+
+
+def _next_id(log_probs, ids, allowed, eos_token_id):
+    """The id one-beam search appends, and whether the hypothesis ends.
+
+    As :func:`beam_search` with ``num_beams=1``: of the two best allowed
+    ids, an EOS among them ends the hypothesis with it; otherwise the best
+    is appended.
+    """
+    candidates = _candidates(log_probs, ids, 0.0, allowed, 2)
+    candidates.sort(key=lambda c: -c[0])
+    for _, extended in candidates:
+        if extended[-1] == eos_token_id:
+            return eos_token_id, True
+    return candidates[0][1][-1], False
+
+
+def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id, budgets, device):
+    """One-beam search with a key/value cache; the arguments of :func:`beam_search`.
+
+    Returns
+    -------
+    list of list of int or None
+        The ids :func:`beam_search` gives with ``num_beams=1``, or None when
+        the model does not fill a key/value cache.
+    """
+    import torch
+
+    from ._prefix_lm import prefix_attention_mask
+
+    argument = _cache_argument(model)
+    n = len(prompts)
+    if argument is None or n == 0:
+        return None if argument is None else []
+    pad = model.config.pad_token_id
+    pad = 0 if pad is None else int(pad)
+    lengths = torch.tensor([len(p) for p in prompts], dtype=torch.long)
+    width = int(lengths.max())
+    input_ids = torch.full((n, width), pad, dtype=torch.long)
+    for i, prompt in enumerate(prompts):
+        input_ids[i, : len(prompt)] = torch.as_tensor(prompt, dtype=torch.long)
+    real = torch.arange(width)[None, :] < lengths[:, None]
+    source_mask = prefix_attention_mask(real.long(), lengths)
+    positions = torch.arange(width)[None, :].expand(n, width) + adapter.position_offset
+    cache = _new_cache(model.config)
+    try:
+        out = model(
+            input_ids=input_ids.to(device),
+            attention_mask=_model_mask(model, source_mask.to(device)),
+            token_type_ids=torch.zeros_like(input_ids).to(device),
+            position_ids=positions.to(device),
+            **{argument: cache},
+        )
+    except TypeError:
+        return None
+    if cache.get_seq_length() != width:
+        return None  # the attention layers ignored the cache
+    rows = torch.arange(n)
+    log_probs = torch.log_softmax(out.logits[rows, lengths - 1].float(), dim=-1).cpu()
+    # Keys every later step may attend to: real source ids, then one generated id per step.
+    keys = real.clone()
+    generated = [() for _ in range(n)]
+    live = [budgets[i] > 0 for i in range(n)]
+    token_type = 1 if adapter.token_types else 0
+    for _ in range(max(budgets, default=0)):
+        next_ids = torch.full((n, 1), pad, dtype=torch.long)
+        next_positions = torch.zeros((n, 1), dtype=torch.long)
+        for i in range(n):
+            if not live[i]:
+                continue
+            menu = allowed(i, generated[i]) if allowed is not None else None
+            token, ended = _next_id(log_probs[i], generated[i], menu, eos_token_id)
+            generated[i] = generated[i] + (token,)
+            if ended or len(generated[i]) >= budgets[i]:
+                live[i] = False
+                continue
+            next_ids[i, 0] = token
+            if adapter.aligner is not None:
+                position = adapter.aligner.positions(prompts[i], generated[i])[-1]
+            else:
+                position = len(prompts[i]) + len(generated[i]) - 1
+            next_positions[i, 0] = position + adapter.position_offset
+        if not any(live):
+            break
+        # A live row was live at every earlier step: every generated key is its own.
+        keys = torch.cat([keys, torch.ones((n, 1), dtype=torch.bool)], dim=1)
+        step_mask = keys[:, None, None, :]
+        out = model(
+            input_ids=next_ids.to(device),
+            attention_mask=_model_mask(model, step_mask.to(device)),
+            token_type_ids=torch.full((n, 1), token_type, dtype=torch.long).to(device),
+            position_ids=next_positions.to(device),
+            **{argument: cache},
+        )
+        log_probs = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
+    return [list(ids) for ids in generated]

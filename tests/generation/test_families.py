@@ -91,3 +91,58 @@ def test_free_generation_decodes_the_continuation_only(family):
     assert len(outputs) == 2 and all(isinstance(text, str) for text in outputs)
     # Three ids cannot spell six copies of the source word: the prompt is not echoed.
     assert all(text.count(source[0]) < 6 for text, source in zip(outputs, sources))
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+@pytest.mark.parametrize("aligned", [True, False])
+@pytest.mark.parametrize("relations", [(), RELATIONS])
+def test_prefix_lm_cached_greedy_search_equals_the_full_forward_search(
+    monkeypatch, attention, aligned, relations
+):
+    from sklearn_fishdip.models import _prefix_search
+
+    model, tokenizer = _prefix_lm()
+    model.set_attn_implementation(attention)
+    adapter = PrefixLMAdapter.for_model(model, tokenizer if aligned else None)
+    grammar = AugmentedGrammar(tokenizer, LABELS, relations)
+    used = []
+    cached_search = _prefix_search.cached_greedy_search
+
+    def spy(*args, **kwargs):
+        rows = cached_search(*args, **kwargs)
+        used.append(rows is not None)
+        return rows
+
+    monkeypatch.setattr(_prefix_search, "cached_greedy_search", spy)
+    cached = generate_augmented(model, tokenizer, SENTENCES, grammar=grammar, adapter=adapter)
+    free_cached = generate_augmented(model, tokenizer, SENTENCES, adapter=adapter, max_new_tokens=7)
+    assert used == [True, True]
+    # Without the cache, every step is a full forward over source and target.
+    monkeypatch.setattr(_prefix_search, "cached_greedy_search", lambda *a, **k: None)
+    full = generate_augmented(model, tokenizer, SENTENCES, grammar=grammar, adapter=adapter)
+    free_full = generate_augmented(model, tokenizer, SENTENCES, adapter=adapter, max_new_tokens=7)
+    assert cached == full and free_cached == free_full
+    for text, source in zip(cached, SENTENCES):
+        check_output(text, source, LABELS, relations)
+
+
+def test_prefix_lm_without_a_cache_falls_back_to_the_full_forward_search(monkeypatch):
+    from sklearn_fishdip.models import _prefix_search
+
+    model, tokenizer = _prefix_lm()
+    grammar = AugmentedGrammar(tokenizer, LABELS)
+    expected = generate_augmented(model, tokenizer, SENTENCES, grammar=grammar)
+    # A stack that takes no cache argument: the search says so and the full search runs.
+    monkeypatch.setattr(_prefix_search, "_cache_argument", lambda model: None)
+    assert (
+        _prefix_search.cached_greedy_search(
+            PrefixLMAdapter.for_model(model),
+            model,
+            [[1, 2]],
+            eos_token_id=1,
+            budgets=[3],
+            device="cpu",
+        )
+        is None
+    )
+    assert generate_augmented(model, tokenizer, SENTENCES, grammar=grammar) == expected
