@@ -1,4 +1,4 @@
-"""The offline default model, end to end on real CoNLL-2003 sentences (needs ../shared/data)."""
+"""The offline MiniLM checkpoint, end to end on real CoNLL-2003 sentences (needs ../shared/data)."""
 
 from pathlib import Path
 
@@ -49,7 +49,10 @@ def test_grid_search_over_keep_ratio_runs_end_to_end(conll_train):
     """
     X, y = conll_train[0][:16], conll_train[1][:16]
     search = GridSearchCV(
-        FishDipNER(max_epochs=10, batch_size=2, random_state=0, verbose=0),
+        # Measured on the BERT2BERT default of the time: pinned, so the figures stay its.
+        FishDipNER(
+            model="minilm-bert2bert", max_epochs=10, batch_size=2, random_state=0, verbose=0
+        ),
         {"keep_ratio": [0.005, 0.02]},
         scoring={"f1": ner_f1_scorer, "n_updated": _n_updated},
         refit="f1",
@@ -94,6 +97,7 @@ def test_the_machinery_learns_forty_sentences(conll_train):
     """
     X, y = conll_train[0][:40], conll_train[1][:40]
     ner = FishDipNER(
+        model="minilm-bert2bert",  # the configuration measured (the default of the time)
         strategy="full",
         optimizer="adamw",
         learning_rate=3e-4,
@@ -108,3 +112,28 @@ def test_the_machinery_learns_forty_sentences(conll_train):
     assert ner.history_[-1]["train_loss"] < 0.5
     assert ner.score(X, y) >= 0.8
     assert ner.decode_errors_.wrong_reconstruction == 0  # constrained decoding copies exactly
+
+
+@pytest.fixture(scope="module")
+def conll_test():
+    return load_conll(DATA / "conll2003" / "test.txt")
+
+
+def test_the_default_tags_unseen_sentences_above_its_floor(conll_train, conll_test):
+    """The offline default, nothing set but the seed, generalizes from 40 sentences.
+
+    Measured with exactly this configuration (``python -m pytest
+    tests/integration/test_default_model.py -k floor``; 257 s to fit and 11 s to tag on one
+    thread of a 2-core CPU shared with a benchmark): training loss 0.466 (epoch 1) to 0.005
+    (epoch 17), entity F1 0.433 on the first 40 test sentences, no reconstruction error.
+    The BERT2BERT default it replaced scored 0.146 with 140 sentences; an untrained model
+    scores 0. The floor leaves 0.13 of margin for other CPUs' arithmetic.
+    """
+    X, y = conll_train[0][:40], conll_train[1][:40]
+    X_test, y_test = conll_test[0][:40], conll_test[1][:40]
+    ner = FishDipNER(random_state=0, verbose=0).fit(X, y)
+    assert ner.training_loss_ == "grammar"  # "auto" on the prefix-LM default
+    losses = [row["train_loss"] for row in ner.history_]
+    assert losses[-1] < 0.1 * losses[0]
+    assert ner.score(X_test, y_test) >= 0.30
+    assert ner.decode_errors_.wrong_reconstruction == 0
