@@ -5,8 +5,10 @@ Named-entity recognition in 40
 
 Fit :class:`~sklearn_fishdip.FishDipNER` on 40 CoNLL-2003 sentences with
 FISH-DIP (1% of the pretrained parameters, re-selected from the highest-loss
-sentences), then tag unseen sentences. The model is the offline default: an
-encoder-decoder warm-started from MiniLM, which needs no download.
+sentences), then tag unseen sentences. The model is the offline default:
+MiniLM used as a prefix LM (one stack over the sentence and its augmented
+text, target positions aligned to the words they copy), which needs no
+download.
 
 Two minutes of CPU is far from the paper's 200 epochs: the point here is the
 API, the training curve and what the predictions look like. The low-resource

@@ -15,7 +15,8 @@ from ._fingerprint import base_model, base_model_fingerprint
 from ._kinds import BERT2BERT_MODEL, DEFAULT_MODEL, MODEL_ALIASES, MODEL_KINDS
 from ._loaded import LoadedModel
 from ._loading import CROSS_ATTENTION_INITS, clear_model_cache, load_model, load_seq2seq
-from ._prefix_lm import PrefixLMAdapter, prefix_attention_mask
+from ._prefix_lm import PrefixLMAdapter
+from ._prefix_mask import prefix_attention_mask
 
 __all__ = [
     "BERT2BERT_MODEL",

@@ -23,8 +23,9 @@ from __future__ import annotations
 from ._adapter import IGNORE_INDEX, ModelAdapter, _end_with, _positions
 from ._alignment import TargetAligner
 from ._kinds import WARM_START_MODEL_TYPES
+from ._prefix_mask import prefix_attention_mask
 
-__all__ = ["PrefixLMAdapter", "prefix_attention_mask"]
+__all__ = ["PrefixLMAdapter"]
 
 # RoBERTa-style embeddings number positions from padding_idx + 1.
 _OFFSET_POSITION_TYPES = frozenset(
@@ -38,47 +39,6 @@ _OFFSET_POSITION_TYPES = frozenset(
         "xmod",
     }
 )
-
-
-def prefix_attention_mask(attention_mask, source_lengths, *, additive_dtype=None):
-    """The 4D prefix-LM attention mask of a right-padded batch.
-
-    Parameters
-    ----------
-    attention_mask : Tensor of shape (batch, length)
-        1 on real ids (source then target), 0 on padding.
-    source_lengths : Tensor of shape (batch,)
-        Ids of each row's source.
-    additive_dtype : torch.dtype or None, default=None
-        None gives a boolean mask (True where attention is allowed); a float
-        dtype gives the additive form (0 allowed, the dtype's minimum not),
-        which eager attention implementations add to their scores.
-
-    Returns
-    -------
-    Tensor of shape (batch, 1, length, length)
-        Query ``q`` of a row may attend to key ``k`` when both are real ids
-        and ``k`` is in the source, or both are in the target and
-        ``k <= q``. Padding queries attend to themselves only, so no row of
-        the softmax is empty.
-    """
-    import torch
-
-    length = attention_mask.shape[1]
-    pos = torch.arange(length, device=attention_mask.device)
-    real = attention_mask.bool()
-    src = pos[None, :] < source_lengths[:, None]  # (batch, length)
-    query, key = pos[:, None], pos[None, :]
-    causal = (key <= query)[None]
-    allowed = src[:, None, :] | (causal & ~src[:, None, :] & ~src[:, :, None])
-    allowed = allowed & real[:, :, None] & real[:, None, :]
-    allowed = allowed | torch.eye(length, dtype=torch.bool, device=allowed.device)[None]
-    allowed = allowed[:, None]
-    if additive_dtype is None:
-        return allowed
-    zero = torch.zeros((), dtype=additive_dtype, device=allowed.device)
-    low = torch.tensor(torch.finfo(additive_dtype).min, dtype=additive_dtype, device=allowed.device)
-    return torch.where(allowed, zero, low)
 
 
 def _start_and_end(tokenizer):

@@ -182,7 +182,7 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
     """
     import torch
 
-    from ._prefix_lm import prefix_attention_mask
+    from ._prefix_mask import prefix_attention_mask
 
     argument = _cache_argument(model)
     n = len(prompts)
