@@ -144,6 +144,15 @@ def _new_cache(config):
         return DynamicCache()
 
 
+def _lm_head(model):
+    """The module mapping the stack's hidden states to logits, where the family names it."""
+    for name in ("cls", "lm_head"):  # BERT-like, RoBERTa-like masked LMs
+        head = getattr(model, name, None)
+        if head is not None and callable(head):
+            return head
+    return None
+
+
 def _model_mask(model, allowed):
     """A boolean ``allowed`` mask in the form the model's attention takes (see ``logits``)."""
     import torch
@@ -199,20 +208,27 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
     source_mask = prefix_attention_mask(real.long(), lengths)
     positions = torch.arange(width)[None, :].expand(n, width) + adapter.position_offset
     cache = _new_cache(model.config)
+    inputs = {
+        "input_ids": input_ids.to(device),
+        "attention_mask": _model_mask(model, source_mask.to(device)),
+        "token_type_ids": torch.zeros_like(input_ids).to(device),
+        "position_ids": positions.to(device),
+        argument: cache,
+    }
+    rows = torch.arange(n)
+    head = _lm_head(model)
     try:
-        out = model(
-            input_ids=input_ids.to(device),
-            attention_mask=_model_mask(model, source_mask.to(device)),
-            token_type_ids=torch.zeros_like(input_ids).to(device),
-            position_ids=positions.to(device),
-            **{argument: cache},
-        )
+        if head is None:
+            last = model(**inputs).logits[rows, lengths - 1]
+        else:
+            # Only each source's last row predicts: the head runs on those rows alone.
+            hidden = model.base_model(**inputs).last_hidden_state
+            last = head(hidden[rows, lengths - 1])
     except TypeError:
         return None
     if cache.get_seq_length() != width:
         return None  # the attention layers ignored the cache
-    rows = torch.arange(n)
-    log_probs = torch.log_softmax(out.logits[rows, lengths - 1].float(), dim=-1).cpu()
+    log_probs = torch.log_softmax(last.float(), dim=-1).cpu()
     # Keys every later step may attend to: real source ids, then one generated id per step.
     keys = real.clone()
     generated = [() for _ in range(n)]
