@@ -112,6 +112,8 @@ def cmd_fit(args):
         X, y = low_resource_subset(X, y, args.fraction, random_state=args.seed)
     params = dict(
         model=args.model,
+        model_kind=args.model_kind,
+        training_loss=args.training_loss,
         strategy=args.strategy,
         keep_ratio=args.keep_ratio,
         refresh_every=args.refresh_every,

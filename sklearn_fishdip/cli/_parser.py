@@ -39,7 +39,8 @@ def build_parser():
     -------
     argparse.ArgumentParser
     """
-    from ..models import DEFAULT_MODEL
+    from .._params import TRAINING_LOSSES
+    from ..models import DEFAULT_MODEL, MODEL_KINDS
 
     # Read when the parser is built, so a task registered after import is offered too.
     estimators = all_estimators()
@@ -72,7 +73,19 @@ def build_parser():
         "--model",
         default=DEFAULT_MODEL,
         metavar="NAME",
-        help=f"base seq2seq model: Hub name or local folder (default: {DEFAULT_MODEL}, offline)",
+        help=f"pretrained model: Hub name or local folder (default: {DEFAULT_MODEL}, offline)",
+    )
+    fit.add_argument(
+        "--model-kind",
+        default="auto",
+        choices=MODEL_KINDS,
+        help="how the model becomes text-to-text (default: auto, read from the model)",
+    )
+    fit.add_argument(
+        "--training-loss",
+        default="auto",
+        choices=TRAINING_LOSSES,
+        help="full vocabulary or the grammar's ids (default: auto, grammar for prefix LMs)",
     )
     fit.add_argument(
         "--strategy",

@@ -111,6 +111,26 @@ def test_fit_ner_with_dev_subset_and_progress(files, tiny_t5_path, tmp_path, cap
     assert estimator.verbose == 1 and estimator.random_state == 1
     assert estimator.get_params()["keep_ratio"] == 0.05
     assert (estimator.optimizer, estimator.lr_schedule) == ("adafactor", "linear")
+    assert (estimator.model_kind, estimator.training_loss) == ("auto", "auto")
+    assert estimator.training_loss_ == "full"  # "auto" on an encoder-decoder
+
+
+def test_fit_takes_the_model_kind_and_training_loss(files, tiny_t5_path, tmp_path, capsys):
+    code, out, err = _run(
+        capsys,
+        "fit", "--task", "ner", "--train", files["ner"], "--model", tiny_t5_path,
+        "--model-kind", "seq2seq", "--training-loss", "grammar", "--out", tmp_path, *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    estimator = FishDipNER.load(tmp_path)
+    assert (estimator.model_kind, estimator.training_loss) == ("seq2seq", "grammar")
+    assert estimator.training_loss_ == "grammar"
+    code, _, err = _run(
+        capsys,
+        "fit", "--task", "ner", "--train", files["ner"], "--model", tiny_t5_path,
+        "--model-kind", "prefix-lm", "--out", tmp_path / "bad", *FAST,
+    )  # fmt: skip
+    assert code == 2 and "prefix-lm" in err
 
 
 def test_predict_ner_writes_conll_columns(files, ner_model, tmp_path, capsys):
