@@ -16,6 +16,10 @@ from .tasks.ner._metrics import (
     ner_classification_report,
     ner_f1_scorer,
 )
+from .tasks.relation_classification._metrics import (
+    semeval2010_f1_score,
+    semeval2010_precision_recall_f1,
+)
 from .tasks.relations._metrics import (
     relation_f1_score,
     relation_f1_scorer,
@@ -30,4 +34,6 @@ __all__ = [
     "relation_f1_score",
     "ner_f1_scorer",
     "relation_f1_scorer",
+    "semeval2010_f1_score",
+    "semeval2010_precision_recall_f1",
 ]

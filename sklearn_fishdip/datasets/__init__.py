@@ -5,8 +5,19 @@ and is re-exported here.
 """
 
 from ..tasks.ner._io import load_conll
+from ..tasks.relation_classification._episodes import FEWREL_SPLIT, sample_episodes
+from ..tasks.relation_classification._io import load_fewrel, load_semeval2010
 from ..tasks.relations._io import load_spert
 from ._home import get_data_home
 from ._subset import low_resource_subset
 
-__all__ = ["get_data_home", "load_conll", "load_spert", "low_resource_subset"]
+__all__ = [
+    "FEWREL_SPLIT",
+    "get_data_home",
+    "load_conll",
+    "load_fewrel",
+    "load_semeval2010",
+    "load_spert",
+    "low_resource_subset",
+    "sample_episodes",
+]
