@@ -25,6 +25,7 @@ from .tasks.relations._metrics import (
     relation_f1_scorer,
     relation_precision_recall_f1,
 )
+from .tasks.srl._metrics import srl_f1_score, srl_precision_recall_f1
 
 __all__ = [
     "entity_precision_recall_f1",
@@ -36,4 +37,6 @@ __all__ = [
     "relation_f1_scorer",
     "semeval2010_f1_score",
     "semeval2010_precision_recall_f1",
+    "srl_f1_score",
+    "srl_precision_recall_f1",
 ]

@@ -8,6 +8,7 @@ from ..tasks.ner._io import load_conll
 from ..tasks.relation_classification._episodes import FEWREL_SPLIT, sample_episodes
 from ..tasks.relation_classification._io import load_fewrel, load_semeval2010
 from ..tasks.relations._io import load_spert
+from ..tasks.srl._io import load_propbank_srl, srl_spans_to_tags, srl_tags_to_spans
 from ._home import get_data_home
 from ._subset import low_resource_subset
 
@@ -16,8 +17,11 @@ __all__ = [
     "get_data_home",
     "load_conll",
     "load_fewrel",
+    "load_propbank_srl",
     "load_semeval2010",
     "load_spert",
     "low_resource_subset",
     "sample_episodes",
+    "srl_spans_to_tags",
+    "srl_tags_to_spans",
 ]
