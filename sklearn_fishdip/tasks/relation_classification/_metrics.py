@@ -28,6 +28,7 @@ fractions in [0, 1], unrounded.
 
 from __future__ import annotations
 
+from ...utils._scores import precision_recall_f1
 from ...utils._validation import check_same_length
 
 __all__ = ["semeval2010_f1_score", "semeval2010_precision_recall_f1"]
@@ -65,13 +66,6 @@ def _relation_types(labels, name):
             )
         types.append(None if label == "Other" else label[: label.index("(")])
     return types
-
-
-def _prf(n_correct, n_predicted, n_gold):
-    precision = n_correct / n_predicted if n_predicted else 0.0
-    recall = n_correct / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
 
 
 def semeval2010_precision_recall_f1(y_true, y_pred):
@@ -137,7 +131,9 @@ def semeval2010_precision_recall_f1(y_true, y_pred):
                 counts[pred_type]["correct" if pred == true else "wrong_direction"] += 1
     per_type = {}
     for relation, count in counts.items():
-        precision, recall, f1 = _prf(count["correct"], count["predicted"], count["support"])
+        precision, recall, f1 = precision_recall_f1(
+            count["correct"], count["predicted"], count["support"]
+        )
         per_type[relation] = {"precision": precision, "recall": recall, "f1": f1, **count}
     averaged = [relation for relation in RELATION_TYPES if counts[relation]["support"]]
     if not averaged:
@@ -152,7 +148,7 @@ def semeval2010_precision_recall_f1(y_true, y_pred):
     micro = dict(
         zip(
             ("precision", "recall", "f1"),
-            _prf(
+            precision_recall_f1(
                 *(
                     sum(counts[relation][key] for relation in averaged)
                     for key in ("correct", "predicted", "support")

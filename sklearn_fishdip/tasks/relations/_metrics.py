@@ -3,16 +3,10 @@ and relations strictly, as ``(type, head span and type, tail span and type)``.""
 
 from __future__ import annotations
 
+from ...utils._scores import precision_recall_f1
 from ...utils._validation import check_same_length
 
 __all__ = ["relation_precision_recall_f1", "relation_f1_score", "relation_f1_scorer"]
-
-
-def _prf(n_true, n_pred, n_correct):
-    precision = n_correct / n_pred if n_pred else 0.0
-    recall = n_correct / n_true if n_true else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
 
 
 def _entity_set(target):
@@ -61,7 +55,7 @@ def relation_precision_recall_f1(y_true, y_pred, *, level="relations"):
         n_true += len(true_set)
         n_pred += len(pred_set)
         n_correct += len(true_set & pred_set)
-    return _prf(n_true, n_pred, n_correct)
+    return precision_recall_f1(n_correct, n_pred, n_true)
 
 
 def relation_f1_score(y_true, y_pred) -> float:

@@ -44,18 +44,12 @@ import numbers
 from collections import Counter
 from collections.abc import Sequence
 
+from ...utils._scores import precision_recall_f1
 from ...utils._validation import check_same_length
 
 __all__ = ["srl_f1_score", "srl_precision_recall_f1"]
 
 _EXCLUDED = frozenset({"V"})
-
-
-def _prf(n_correct, n_predicted, n_gold):
-    precision = n_correct / n_predicted if n_predicted else 0.0
-    recall = n_correct / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
 
 
 def _is_int(value):
@@ -176,7 +170,7 @@ def srl_precision_recall_f1(y_true, y_pred):
                 counts[label] += count
 
     def figures(n_correct, n_predicted, n_gold):
-        precision, recall, f1 = _prf(n_correct, n_predicted, n_gold)
+        precision, recall, f1 = precision_recall_f1(n_correct, n_predicted, n_gold)
         return {
             "precision": precision,
             "recall": recall,
