@@ -23,7 +23,7 @@ from __future__ import annotations
 from ._adapter import IGNORE_INDEX, ModelAdapter, _end_with, _positions
 from ._alignment import TargetAligner
 from ._kinds import WARM_START_MODEL_TYPES
-from ._prefix_mask import prefix_attention_mask
+from ._prefix_mask import attention_mask_for, prefix_attention_mask
 
 __all__ = ["PrefixLMAdapter"]
 
@@ -190,11 +190,8 @@ class PrefixLMAdapter(ModelAdapter):
 
     def logits(self, model, batch):
         """Logits of every position under the prefix-LM mask (see :func:`prefix_attention_mask`)."""
-        impl = getattr(model.config, "_attn_implementation", None)
-        # Eager attention adds the mask to its scores; SDPA takes a boolean mask.
-        dtype = model.get_input_embeddings().weight.dtype if impl == "eager" else None
-        mask = prefix_attention_mask(
-            batch["attention_mask"], batch["source_lengths"], additive_dtype=dtype
+        mask = attention_mask_for(
+            model, prefix_attention_mask(batch["attention_mask"], batch["source_lengths"])
         )
         out = model(
             input_ids=batch["input_ids"],

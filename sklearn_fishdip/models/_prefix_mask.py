@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["prefix_attention_mask"]
+__all__ = ["attention_mask_for", "prefix_attention_mask"]
 
 
 def prefix_attention_mask(attention_mask, source_lengths, *, additive_dtype=None):
@@ -39,8 +39,23 @@ def prefix_attention_mask(attention_mask, source_lengths, *, additive_dtype=None
     allowed = allowed & real[:, :, None] & real[:, None, :]
     allowed = allowed | torch.eye(length, dtype=torch.bool, device=allowed.device)[None]
     allowed = allowed[:, None]
-    if additive_dtype is None:
-        return allowed
-    zero = torch.zeros((), dtype=additive_dtype, device=allowed.device)
-    low = torch.tensor(torch.finfo(additive_dtype).min, dtype=additive_dtype, device=allowed.device)
+    return allowed if additive_dtype is None else _additive(allowed, additive_dtype)
+
+
+def _additive(allowed, dtype):
+    import torch
+
+    zero = torch.zeros((), dtype=dtype, device=allowed.device)
+    low = torch.tensor(torch.finfo(dtype).min, dtype=dtype, device=allowed.device)
     return torch.where(allowed, zero, low)
+
+
+def attention_mask_for(model, allowed):
+    """A boolean 4D ``allowed`` mask in the form ``model``'s attention takes.
+
+    Eager attention adds the mask to its scores (0 allowed, the weights'
+    dtype minimum not); SDPA and the others take the boolean mask.
+    """
+    if getattr(model.config, "_attn_implementation", None) != "eager":
+        return allowed
+    return _additive(allowed, model.get_input_embeddings().weight.dtype)

@@ -153,18 +153,6 @@ def _lm_head(model):
     return None
 
 
-def _model_mask(model, allowed):
-    """A boolean ``allowed`` mask in the form the model's attention takes (see ``logits``)."""
-    import torch
-
-    if getattr(model.config, "_attn_implementation", None) != "eager":
-        return allowed
-    dtype = model.get_input_embeddings().weight.dtype
-    zero = torch.zeros((), dtype=dtype, device=allowed.device)
-    low = torch.tensor(torch.finfo(dtype).min, dtype=dtype, device=allowed.device)
-    return torch.where(allowed, zero, low)
-
-
 def _next_id(log_probs, ids, allowed, eos_token_id):
     """The id one-beam search appends, and whether the hypothesis ends.
 
@@ -191,7 +179,7 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
     """
     import torch
 
-    from ._prefix_mask import prefix_attention_mask
+    from ._prefix_mask import attention_mask_for, prefix_attention_mask
 
     argument = _cache_argument(model)
     n = len(prompts)
@@ -210,7 +198,7 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
     cache = _new_cache(model.config)
     inputs = {
         "input_ids": input_ids.to(device),
-        "attention_mask": _model_mask(model, source_mask.to(device)),
+        "attention_mask": attention_mask_for(model, source_mask.to(device)),
         "token_type_ids": torch.zeros_like(input_ids).to(device),
         "position_ids": positions.to(device),
         argument: cache,
@@ -259,7 +247,7 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
         step_mask = keys[:, None, None, :]
         out = model(
             input_ids=next_ids.to(device),
-            attention_mask=_model_mask(model, step_mask.to(device)),
+            attention_mask=attention_mask_for(model, step_mask.to(device)),
             token_type_ids=torch.full((n, 1), token_type, dtype=torch.long).to(device),
             position_ids=next_positions.to(device),
             **{argument: cache},
