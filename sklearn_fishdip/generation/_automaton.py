@@ -12,6 +12,7 @@ import math
 
 from ..augmented._entities import escape_tokens
 from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR
+from ..augmented._subwords import group_ids
 from ..utils._validation import check_tokens
 from ._tokens import (
     _AFTER_TYPE,
@@ -34,7 +35,6 @@ from ._tokens import (
     _WORD,
     _WORD_CONTEXT,
     _check_positive,
-    _group_ids,
     _spans_of,
     _Trie,
 )
@@ -89,10 +89,10 @@ class _Sentence:
         self.lead = tuple(lead)
         n = self.n = len(self.words)
         text = " ".join(self.words)
-        self.inner = _group_ids(
+        self.inner = group_ids(
             grammar.tokenizer, _WORD_CONTEXT + text, _spans_of(self.words, len(_WORD_CONTEXT))
         )
-        self.first = _group_ids(grammar.tokenizer, text, _spans_of(self.words[:1]))[0] if n else []
+        self.first = group_ids(grammar.tokenizer, text, _spans_of(self.words[:1]))[0] if n else []
         # suffix[pos]: ids still to copy from word pos on.
         self.suffix = [0] * (n + 1)
         for pos in reversed(range(n)):

@@ -35,20 +35,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR
+from ..augmented._subwords import group_ids, markup_ids
 from ._automaton import _AllowedTokens, _per_source_budgets, _Sentence
 from ._tokens import (
     _AFTER_TYPE,
     _CLOSE,
     _END,
     _LABEL,
-    _MARKUP_PROBE,
     _PAD,
     _REL,
     _RELATION,
     _SEP,
     _TYPE,
     _check_positive,
-    _group_ids,
     _Trie,
 )
 
@@ -181,13 +180,9 @@ class AugmentedGrammar:
     # -- tokenizer facts --------------------------------------------------
 
     def _init_markup(self):
-        chars = (OPEN, CLOSE, SEPARATOR, RELATION)
-        spans = [(_MARKUP_PROBE.index(char), _MARKUP_PROBE.index(char) + 1) for char in chars]
-        groups = _group_ids(self.tokenizer, _MARKUP_PROBE, spans)
-        self.markup_ids = dict(zip(chars, groups))
         # At the very start of a target only "[" can stand; some tokenizers
         # (byte-level BPE) write it differently there.
-        self._open_initial = _group_ids(self.tokenizer, f"{OPEN} a", [(0, 1)])[0]
+        self.markup_ids, self._open_initial = markup_ids(self.tokenizer)
         unk = getattr(self.tokenizer, "unk_token_id", None)
         for char, ids in [*self.markup_ids.items(), (OPEN, self._open_initial)]:
             if not ids or (unk is not None and unk in ids):
@@ -195,7 +190,7 @@ class AugmentedGrammar:
                     f"the tokenizer cannot represent the markup character {char!r} "
                     f"(it gives ids {ids}); add it to the vocabulary"
                 )
-        if len({tuple(ids) for ids in self.markup_ids.values()}) != len(chars):
+        if len({tuple(ids) for ids in self.markup_ids.values()}) != len(self.markup_ids):
             raise ValueError(f"the markup characters share token ids: {self.markup_ids}")
 
     def _init_specials(self, eos_token_id):
@@ -240,7 +235,7 @@ class AugmentedGrammar:
     def _name_ids(self, name):
         text = f"a {SEPARATOR} {name} {CLOSE}"
         start = len(f"a {SEPARATOR} ")
-        return _group_ids(self.tokenizer, text, [(start, start + len(name))])[0]
+        return group_ids(self.tokenizer, text, [(start, start + len(name))])[0]
 
     def word_ids(self, source):
         """Token ids of each escaped source word as it is copied into a target.

@@ -8,9 +8,8 @@ sees in training.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 
-from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR
+from ..augmented._special import OPEN
 
 # Phases of a grammar state ``(phase, pos, frames, extra)``: ``pos`` is the
 # number of source words copied, ``frames`` the start positions of the open
@@ -23,9 +22,8 @@ _INIT, _NAME, _TYPE, _AFTER_TYPE, _RELATION, _TAIL_START, _TAIL, _END = range(8)
 # Kinds of units, as ``(kind, argument)`` payloads of trie terminals.
 _WORD, _OPEN, _CLOSE, _SEP, _LABEL, _REL, _TAIL_WORD, _LEAD, _EOS, _PAD = range(10)
 
-# Context around markup, names and words when tokenizing them: every unit is
-# tokenized where it stands in a real target, after a space.
-_MARKUP_PROBE = f"a {OPEN} a {CLOSE} a {SEPARATOR} a {RELATION} a"
+# Context before a word when tokenizing it: every unit is tokenized where it
+# stands in a real target, after a space (markup: augmented._subwords).
 _WORD_CONTEXT = f"{OPEN} "
 
 
@@ -58,45 +56,6 @@ class _Trie:
                     if distance + 1 < reach.get(payload, math.inf):
                         reach[payload] = distance + 1
             self.reach[node] = reach
-
-
-def _group_ids(tokenizer, text, spans):
-    """Tokenize ``text`` once and return the ids falling in each character span.
-
-    A token belongs to the span holding its first non-space character; a
-    whitespace-only piece (a lone SentencePiece ``"▁"``) belongs to the span
-    that follows it. Tokens outside every span (the context) are dropped.
-    """
-    if not getattr(tokenizer, "is_fast", False):
-        # Slow tokenizers give no offsets: tokenize each span on its own, which
-        # matches in-context ids for tokenizers that split on whitespace first.
-        return [
-            list(tokenizer(text[start:end], add_special_tokens=False)["input_ids"])
-            for start, end in spans
-        ]
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    ends = [end for _, end in spans]
-    groups = [[] for _ in spans]
-    for token, (start, end) in zip(encoded["input_ids"], encoded["offset_mapping"]):
-        key = next((p for p in range(start, end) if not text[p].isspace()), None)
-        blank = key is None
-        if blank:
-            key = end
-        index = bisect_right(ends, key)
-        if index == len(spans):
-            continue
-        span_start, span_end = spans[index]
-        if key < span_start:
-            # Context between spans; a blank piece right before a span is its prefix.
-            if not (blank and not text[key:span_start].strip()):
-                continue
-        elif end > span_end:
-            raise ValueError(
-                f"the tokenizer merges {text[start:end]!r} across a word boundary; "
-                "constrained decoding needs tokens that never span two words"
-            )
-        groups[index].append(int(token))
-    return groups
 
 
 def _spans_of(words, offset=0):

@@ -22,25 +22,9 @@ generation can write one) keeps the last position and does not advance.
 from __future__ import annotations
 
 from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR
+from ..augmented._subwords import markup_ids
 
 __all__ = ["TargetAligner"]
-
-# The same probe the grammar tokenizes: every mark where it stands in a target.
-_PROBE = f"a {OPEN} a {CLOSE} a {SEPARATOR} a {RELATION} a"
-_CHARS = (OPEN, CLOSE, SEPARATOR, RELATION)
-
-
-def _ids_at(tokenizer, text, at):
-    """The ids of the tokens covering character ``at`` of ``text``."""
-    if not getattr(tokenizer, "is_fast", False):
-        # Slow tokenizers give no offsets; they split on whitespace first.
-        return tuple(tokenizer(text[at], add_special_tokens=False)["input_ids"])
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    return tuple(
-        int(token)
-        for token, (start, end) in zip(encoded["input_ids"], encoded["offset_mapping"])
-        if start <= at < end
-    )
 
 
 class TargetAligner:
@@ -74,10 +58,10 @@ class TargetAligner:
 
     @classmethod
     def from_tokenizer(cls, tokenizer):
-        """Read the markup ids of ``tokenizer`` (in context, after a space)."""
-        found = {char: _ids_at(tokenizer, _PROBE, _PROBE.index(char)) for char in _CHARS}
+        """Read the markup ids of ``tokenizer``, as the decoding grammar reads them."""
+        found, initial_open = markup_ids(tokenizer)
         # At the very start of a target, byte-level BPE writes "[" differently.
-        opens = {found[OPEN], _ids_at(tokenizer, f"{OPEN} a", 0)}
+        opens = {tuple(found[OPEN]), tuple(initial_open)}
         plain = list(tokenizer("a", add_special_tokens=False)["input_ids"])
         full = list(tokenizer("a", add_special_tokens=True)["input_ids"])
         lead = next(
