@@ -24,7 +24,7 @@ from __future__ import annotations
 from ..augmented._special import CLOSE, OPEN, RELATION, SEPARATOR
 from ..augmented._subwords import markup_ids
 
-__all__ = ["TargetAligner"]
+__all__ = ["AlignedWalk", "TargetAligner"]
 
 
 class TargetAligner:
@@ -126,30 +126,88 @@ class TargetAligner:
         >>> aligner.positions([1, 20, 21, 2], [5, 20, 7, 30, 6, 21, 2])
         [0, 1, 1, 1, 1, 2, 2]
         """
-        source_ids = list(source_ids)
-        target_ids = list(target_ids)
-        stop = len(source_ids) - self.source_tail
-        pointer = min(self.source_lead, len(source_ids))
-        last = 0
-        frames = []  # per open bracket: True while in its name part
-        out = [0] * len(target_ids)
-        i = 0
-        while i < len(target_ids):
-            kind, length = self.match(target_ids, i)
-            if kind is not None:
-                if kind == OPEN:
-                    frames.append(True)
-                elif kind == SEPARATOR and frames:
-                    frames[-1] = False
-                elif kind == CLOSE and frames:
-                    frames.pop()
-                out[i : i + length] = [last] * length
-                i += length
-                continue
-            copying = not frames or frames[-1]
-            if copying and pointer < stop and target_ids[i] == source_ids[pointer]:
-                last = pointer
-                pointer += 1
-            out[i] = last
-            i += 1
+        return self.walk(source_ids).positions(target_ids)
+
+    def walk(self, source_ids):
+        """An incremental :meth:`positions` for a target that grows one id at a time.
+
+        Parameters
+        ----------
+        source_ids : sequence of int
+            As in :meth:`positions`.
+
+        Returns
+        -------
+        AlignedWalk
+            Its ``positions(target_ids)`` gives what :meth:`positions` gives, in time
+            proportional to the ids added since its last call.
+        """
+        return AlignedWalk(self, source_ids)
+
+
+class AlignedWalk:
+    """The left-to-right pass of :meth:`TargetAligner.positions`, kept between calls.
+
+    Generation calls :meth:`positions` once per step with the ids so far; the
+    walk resumes where it stopped instead of starting over (which made a
+    sentence's cost quadratic in its length). An id is settled once the ids
+    after it can no longer turn it into the start of a longer markup
+    sequence; the few unsettled ones are walked again on the next call.
+
+    Parameters
+    ----------
+    aligner : TargetAligner
+    source_ids : sequence of int
+    """
+
+    def __init__(self, aligner, source_ids):
+        self.aligner = aligner
+        self.source_ids = list(source_ids)
+        self._stop = len(self.source_ids) - aligner.source_tail
+        self._longest = max(
+            len(option) for name in TargetAligner._MARKS for option in getattr(aligner, name)
+        )
+        # Settled state: ids walked, their positions, and (pointer, last, frames).
+        self._settled = []
+        self._state = (min(aligner.source_lead, len(self.source_ids)), 0, ())
+
+    def _unit(self, ids, at, state):
+        """Walk the unit starting at ``ids[at]``: ``(length, position, new state)``."""
+        pointer, last, frames = state
+        kind, length = self.aligner.match(ids, at)
+        if kind is not None:
+            if kind == OPEN:
+                frames = (*frames, True)  # in the new bracket's name part
+            elif kind == SEPARATOR and frames:
+                frames = (*frames[:-1], False)
+            elif kind == CLOSE and frames:
+                frames = frames[:-1]
+            return length, last, (pointer, last, frames)
+        # Outside a bracket's type part, an id equal to the next source piece copies it.
+        copying = not frames or frames[-1]
+        if copying and pointer < self._stop and ids[at] == self.source_ids[pointer]:
+            last, pointer = pointer, pointer + 1
+        return 1, last, (pointer, last, frames)
+
+    def positions(self, target_ids):
+        """Position of every id of ``target_ids``, which extend the ids of the last call.
+
+        Parameters
+        ----------
+        target_ids : sequence of int
+
+        Returns
+        -------
+        list of int
+        """
+        ids = list(target_ids)
+        at, state = len(self._settled), self._state
+        out = list(self._settled)
+        while at < len(ids):
+            length, position, state = self._unit(ids, at, state)
+            out.extend([position] * length)
+            at += length
+            # Settled: no longer markup option could have started at or before here.
+            if at + self._longest - 1 <= len(ids):
+                self._settled, self._state = list(out), state
         return out

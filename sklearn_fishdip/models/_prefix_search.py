@@ -222,6 +222,8 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
     generated = [() for _ in range(n)]
     live = [budgets[i] > 0 for i in range(n)]
     token_type = 1 if adapter.token_types else 0
+    # Each row's aligned positions, resumed step by step rather than recomputed.
+    walks = [None if adapter.aligner is None else adapter.aligner.walk(p) for p in prompts]
     for _ in range(max(budgets, default=0)):
         next_ids = torch.full((n, 1), pad, dtype=torch.long)
         next_positions = torch.zeros((n, 1), dtype=torch.long)
@@ -235,8 +237,8 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
                 live[i] = False
                 continue
             next_ids[i, 0] = token
-            if adapter.aligner is not None:
-                position = adapter.aligner.positions(prompts[i], generated[i])[-1]
+            if walks[i] is not None:
+                position = walks[i].positions(generated[i])[-1]
             else:
                 position = len(prompts[i]) + len(generated[i]) - 1
             next_positions[i, 0] = position + adapter.position_offset

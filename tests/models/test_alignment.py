@@ -86,6 +86,31 @@ def test_positions_of_a_prefix_are_the_prefix_of_the_positions(tokenizer, aligne
     assert max(full) < len(source)
 
 
+def test_an_incremental_walk_gives_the_positions_of_every_prefix(tokenizer, aligner):
+    # Generation resumes one walk per sentence instead of recomputing: same answers.
+    source = _ids(tokenizer, "he met john smith in paris", special=True)
+    target = _ids(tokenizer, "he met [ john smith | person ] in [ paris | location ]", special=True)
+    walk = aligner.walk(source)
+    for k in range(len(target) + 1):
+        assert walk.positions(target[:k]) == aligner.positions(source, target[:k])
+
+
+def test_an_incremental_walk_waits_for_multi_id_markup():
+    # "[" written as 5 or as 5 9 (two ids): after a lone 5 the walk cannot yet know
+    # which, and must not settle it; a later 9 turns both ids into markup.
+    aligner = TargetAligner(opens=[[5, 9], [5]], closes=[[6]], separators=[[7]], relations=[[8]])
+    source = [1, 5, 20, 21, 2]
+    target = [5, 9, 20, 7, 30, 6, 21, 2]
+    walk = aligner.walk(source)
+    for k in range(len(target) + 1):
+        assert walk.positions(target[:k]) == aligner.positions(source, target[:k])
+    # A 5 with no 9 after it is the one-id "[", known once the next id shows it.
+    plain = [5, 20, 21, 2]
+    walk = aligner.walk(source)
+    got = [walk.positions(plain[:k]) for k in range(len(plain) + 1)]
+    assert got == [aligner.positions(source, plain[:k]) for k in range(len(plain) + 1)]
+
+
 def test_collate_writes_aligned_or_sequential_positions(tokenizer, aligner):
     model, _ = _tiny_prefix_lm()
     source = _ids(tokenizer, "john visited paris", special=True)
