@@ -6,6 +6,7 @@ import time
 import torch
 from skorch.callbacks import Callback, GradientNormClipping
 
+from ._distributed import mask_checksum
 from ._masks import ParameterIndex, describe_selection
 from ._optim import SparseAdamW, clear_state_outside, freezes_zero_gradients
 from ._selection import SelectionContext
@@ -18,7 +19,10 @@ class SparseUpdate(Callback):
 
     - ``on_train_begin``: validate, select the first mask.
     - ``on_grad_computed``: let the strategy see the gradients, then zero them
-      outside the mask (so it must come before ``GradientNormClipping``).
+      outside the mask (so it must come before ``GradientNormClipping``). In
+      a data-parallel fit (the net's ``communicator_``), the on-mask entries
+      are summed over ranks first, in one flat buffer per bucket, and the
+      strategy sees the summed, masked gradients.
     - ``on_batch_end``: restore off-mask entries if the optimizer could have
       moved them, then ask the strategy for a new mask.
     - ``on_train_end``: if training was interrupted (Ctrl-C, which skorch
@@ -48,10 +52,21 @@ class SparseUpdate(Callback):
         The current mask.
     mask_history_ : list of dict
         One diagnostics record per selection (see
-        :func:`~sklearn_fishdip.sparse._masks.describe_selection`).
+        :func:`~sklearn_fishdip.sparse._masks.describe_selection`); in a
+        data-parallel fit also ``mask_checksum`` and ``communicated_bytes``
+        (what this rank sent to select it).
+    mask_checksums_ : list of int
+        :func:`~sklearn_fishdip.sparse._distributed.mask_checksum` of each
+        selected mask (checked equal on every rank in a data-parallel fit).
     timings_ : dict
         ``select_s`` (selecting masks), ``train_s`` (the rest of the fit) and
         ``total_s``.
+    communication_ : dict or None
+        In a data-parallel fit: ``world_size``, ``backend``, ``step_bytes``
+        (bytes this rank contributed to the collectives of each step: the
+        on-mask gradients and the per-sample losses), ``selection_bytes``
+        (the same for each selection) and ``bytes_by_purpose``. None for a
+        single process.
     steps_ : int
         Optimizer steps completed.
     interrupted_ : bool
@@ -91,6 +106,7 @@ class SparseUpdate(Callback):
         if seed is None:
             seed = getattr(net, "seed_", 0) + 1
         on_cuda = next(model.parameters()).device.type == "cuda"
+        self._comm = getattr(net, "communicator_", None)
         self.strategy_ = strategy
         self.context_ = SelectionContext(
             model,
@@ -105,10 +121,22 @@ class SparseUpdate(Callback):
             autocast=torch.bfloat16 if on_cuda and torch.cuda.is_bf16_supported() else None,
             running_losses=(lambda: net.sample_losses_) if hasattr(net, "sample_losses_") else None,
             adapter=adapter,
+            communicator=self._comm,
         )
+        self.communication_ = None
+        if self._comm is not None:
+            self.communication_ = {
+                "world_size": self._comm.world_size,
+                "backend": self._comm.backend,
+                "step_bytes": [],
+                "selection_bytes": [],
+                "bytes_by_purpose": self._comm.bytes_,
+            }
+            self._sent = self._comm.total_bytes()
         self.steps_ = 0
         self.mask_ = None
         self.mask_history_ = []
+        self.mask_checksums_ = []
         self.timings_ = {"select_s": 0.0}
         self.interrupted_ = False
         self.interrupted_epoch_ = None
@@ -132,6 +160,18 @@ class SparseUpdate(Callback):
         chosen = choose(self.context_, *args)
         if chosen is not None:
             mask, extra = chosen
+            checksum = mask_checksum(self.context_.index, mask)
+            self.mask_checksums_.append(checksum)
+            if self._comm is not None:
+                self._comm.check_agreement(checksum)
+                sent = self._comm.total_bytes()
+                extra = {
+                    **extra,
+                    "mask_checksum": checksum,
+                    "communicated_bytes": sent - self._sent,
+                }
+                self.communication_["selection_bytes"].append(sent - self._sent)
+                self._sent = sent
             self._install(net.optimizer_, mask)
             seconds = time.perf_counter() - start
             self.mask_history_.append(
@@ -159,6 +199,8 @@ class SparseUpdate(Callback):
 
     @torch.no_grad()
     def on_grad_computed(self, net, named_parameters, batch=None, training=False, **kwargs):
+        if self._comm is not None:
+            self._reduce_masked()
         self.strategy_.observe_gradients(self.context_, self.steps_ + 1)
         for name, param in self.context_.index.params.items():
             state = self.mask_.state(name)
@@ -174,6 +216,26 @@ class SparseUpdate(Callback):
                 flat[idx] = kept
             if self._restore:
                 self._saved[name] = param.detach().clone()
+
+    def _reduce_masked(self):
+        """Sum the on-mask gradient entries over ranks; drop frozen gradients.
+
+        Frozen parameters and off-mask entries are never sent. The masking
+        below then finds the gradients already masked, and repeats it cheaply.
+        """
+        entries = []
+        for name, param in self.context_.index.params.items():
+            state = self.mask_.state(name)
+            if state == "frozen":
+                param.grad = None
+            else:
+                entries.append(
+                    (param, None if state == "dense" else self.mask_.sparse[name].long())
+                )
+        self._comm.reduce_gradients(entries)
+        sent = self._comm.total_bytes()
+        self.communication_["step_bytes"].append(sent - self._sent)
+        self._sent = sent
 
     @torch.no_grad()
     def on_batch_end(self, net, batch=None, training=False, **kwargs):

@@ -4,7 +4,6 @@ import math
 
 import torch
 
-from ._importance import per_sample_losses, squared_gradients
 from ._masks import ParameterMask, budget_size, top_k_indices
 from ._selection import SparseStrategy, _check_int, _check_ratio
 
@@ -18,14 +17,7 @@ class _ImportanceTopK(SparseStrategy):
         _check_int("n_samples", self.n_samples, allow_none=True)
 
     def _mask_from_samples(self, ctx, samples, **extra):
-        subset = [ctx.examples[i] for i in samples]
-        scores = squared_gradients(
-            ctx.model,
-            subset,
-            batch_size=ctx.importance_batch_size,
-            pad_token_id=ctx.pad_token_id,
-            adapter=ctx.adapter,
-        )
+        scores = ctx.importance_of(samples)
         pool = self._pool(ctx)
         k = budget_size(self.keep_ratio, ctx.index.numel(pool))
         selected = top_k_indices({n: scores[n] for n in pool}, k)
@@ -132,14 +124,7 @@ class FishDip(_ImportanceTopK):
             losses[unseen] = float("-inf")
             return losses, 0
         if unseen:
-            losses[unseen] = per_sample_losses(
-                ctx.model,
-                [ctx.examples[i] for i in unseen],
-                batch_size=ctx.ranking_batch_size,
-                pad_token_id=ctx.pad_token_id,
-                autocast=ctx.autocast,
-                adapter=ctx.adapter,
-            )
+            losses[unseen] = ctx.losses_of(unseen)
         return losses, len(unseen)
 
     def _select(self, ctx):

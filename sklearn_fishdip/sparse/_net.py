@@ -13,8 +13,10 @@ from torch.optim.lr_scheduler import LambdaLR
 from transformers.optimization import Adafactor
 
 from ._callback import SparseUpdate
+from ._distributed import resolve_communicator
 from ._optim import SparseAdamW
 from ._seq2seq import (
+    IGNORE_INDEX,
     Seq2SeqCollator,
     Seq2SeqDataset,
     resolve_adapter,
@@ -66,6 +68,12 @@ class Seq2SeqNet(NeuralNet):
         Seeds shuffling and dropout, without touching the global RNGs.
     autocast : {"auto", None}, default="auto"
         ``"auto"`` trains under bf16 autocast on CUDA devices that support it.
+    distributed : {"auto", True, False}, default=False
+        Data-parallel training over ``torch.distributed`` (see
+        :func:`~sklearn_fishdip.sparse._distributed.resolve_communicator`):
+        every rank iterates the same global batches and trains on its share
+        of each; the :class:`SparseUpdate` callback, required then, sums the
+        on-mask gradients over ranks.
     **kwargs
         Passed to :class:`skorch.NeuralNet` (``criterion`` is unused and
         defaults to ``torch.nn.Identity``; ``train_split`` defaults to None).
@@ -77,7 +85,10 @@ class Seq2SeqNet(NeuralNet):
     n_steps_ : int
         Optimizer steps taken by the last fit.
     sample_losses_ : Tensor of shape (n_samples,)
-        Latest training loss of each sample (NaN if not yet seen).
+        Latest training loss of each sample (NaN if not yet seen); in a
+        data-parallel fit, gathered from all ranks at every step.
+    communicator_ : Communicator or None
+        The collectives of a data-parallel fit, None for a single process.
     """
 
     def __init__(
@@ -91,9 +102,11 @@ class Seq2SeqNet(NeuralNet):
         max_steps=None,
         random_state=None,
         autocast="auto",
+        distributed=False,
         **kwargs,
     ):
         super().__init__(module, criterion, train_split=train_split, **kwargs)
+        self.distributed = distributed
         self.adapter = adapter
         self.pad_token_id = pad_token_id
         self.max_steps = max_steps
@@ -142,20 +155,63 @@ class Seq2SeqNet(NeuralNet):
             to_tensor(X[key], device=y_pred.device) if key in X else None
             for key in ("allowed_ids", "allowed_mask")
         ]
-        per_sample, loss = token_losses(y_pred, labels, *allowed)
+        # A rank's share is divided by the global batch's token count, so the
+        # ranks' gradients sum to the single-process mean-token gradient.
+        shared = training and getattr(self, "communicator_", None) is not None
+        normalizer = int(self._global_batch[1].sum()) if shared else None
+        per_sample, loss = token_losses(y_pred, labels, *allowed, normalizer=normalizer)
         if training and y_true is not None:
-            self.sample_losses_[y_true.cpu()] = per_sample.detach().float().cpu()
+            self._record_losses(per_sample, y_true)
         return loss
+
+    def _record_losses(self, per_sample, rows):
+        per_sample = per_sample.detach().float().cpu()
+        comm = getattr(self, "communicator_", None)
+        if comm is None:
+            self.sample_losses_[rows.cpu()] = per_sample
+            return
+        # Every rank learns every sample's loss: the FISH-DIP ranking is global.
+        rows, counts = self._global_batch
+        losses = comm.gather(per_sample, len(rows), "losses")
+        self.sample_losses_[rows] = losses
+        self._global_loss = (losses * counts).sum() / counts.sum().clamp(min=1)
 
     def train_step_single(self, batch, **fit_params):
         # transformers' Adafactor calls the step closure under no_grad.
         with torch.enable_grad():
-            return super().train_step_single(batch, **fit_params)
+            if getattr(self, "communicator_", None) is None:
+                return super().train_step_single(batch, **fit_params)
+            return self._train_share(batch, **fit_params)
+
+    def _train_share(self, batch, **fit_params):
+        """Forward/backward of this rank's contiguous share of a global batch."""
+        Xi, rows = batch
+        self._global_batch = (rows.cpu(), (Xi["labels"] != IGNORE_INDEX).sum(dim=1).cpu())
+        start, stop = self.communicator_.bounds(len(rows))
+        if stop > start:
+            share = ({key: value[start:stop] for key, value in Xi.items()}, rows[start:stop])
+            return super().train_step_single(share, **fit_params)
+        # A batch smaller than the world leaves this rank nothing to compute,
+        # but it still takes part in the step's collectives.
+        self._set_training(True)
+        self._record_losses(torch.empty(0), rows[:0])
+        return {"loss": torch.zeros(()), "y_pred": None}
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
+        if getattr(self, "communicator_", None) is not None:
+            step["loss"] = self._global_loss  # the global batch's, not the share's
         self.n_steps_ += 1
         return step
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        comm = getattr(self, "communicator_", None)
+        if comm is None:
+            return
+        if not any(isinstance(cb, SparseUpdate) for _, cb in self.callbacks_):
+            raise ValueError("A data-parallel fit needs the SparseUpdate callback.")
+        # New parameters were drawn from each rank's own RNG: start from rank 0's.
+        comm.broadcast_module(self.module_)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if training and iterator is not None and self.max_steps is not None:
@@ -178,17 +234,22 @@ class Seq2SeqNet(NeuralNet):
         -------
         self
         """
-        self.seed_ = _seed_from(self.random_state)
+        comm = self.communicator_ = resolve_communicator(self.distributed)
+        seed = _seed_from(self.random_state)
+        # Shuffling and random masks must agree: every rank takes rank 0's seed.
+        self.seed_ = seed if comm is None else comm.broadcast_seed(seed)
         self.n_steps_ = 0
         self.sample_losses_ = torch.full((len(X),), float("nan"))
         self._shuffle_generator = torch.Generator().manual_seed(self.seed_)
         device = torch.device(resolve_device(self.device))
         devices = [device] if device.type == "cuda" else []
+        # Dropout differs across ranks (as with one process, across samples).
+        dropout_seed = self.seed_ + (0 if comm is None else comm.rank)
         with torch.random.fork_rng(devices=devices):
-            torch.random.default_generator.manual_seed(self.seed_)
+            torch.random.default_generator.manual_seed(dropout_seed)
             if device.type == "cuda":
                 with torch.cuda.device(device):
-                    torch.cuda.manual_seed(self.seed_)
+                    torch.cuda.manual_seed(dropout_seed)
             return super().fit(X, y, **fit_params)
 
 
@@ -250,6 +311,7 @@ def fit_sparse(
     importance_batch_size=16,
     callbacks=(),
     verbose=0,
+    distributed="auto",
 ):
     """Fine-tune ``model`` with a sparse strategy; return the fitted net.
 
@@ -299,6 +361,14 @@ def fit_sparse(
         More skorch callbacks, run after the sparse update and clipping.
     verbose : int, default=0
         skorch verbosity.
+    distributed : {"auto", True, False}, default="auto"
+        Data-parallel training over ``torch.distributed``. ``"auto"`` trains
+        data-parallel when the default process group has more than one rank,
+        initializing it from a launcher's environment (``torchrun``,
+        ``accelerate launch``) when needed. Every rank must call
+        ``fit_sparse`` with the same arguments; ``batch_size`` is the global
+        batch, split across ranks, and the fit equals (up to rounding) a
+        single-process one with the same seed.
 
     Returns
     -------
@@ -348,6 +418,7 @@ def fit_sparse(
         pad_token_id=pad_token_id,
         callbacks=[("sparse_update", update), *clip, *schedule, *callbacks],
         verbose=verbose,
+        distributed=distributed,
         **options,
     )
     return net.fit(examples)

@@ -3,7 +3,10 @@
 import math
 import numbers
 
+import torch
 from sklearn.base import BaseEstimator
+
+from ._importance import Importance, per_sample_losses, squared_gradients
 
 
 class SelectionContext:
@@ -36,6 +39,10 @@ class SelectionContext:
     adapter : ModelAdapter or None, default=None
         How the model family builds batches and logits; None is the
         encoder-decoder adapter.
+    communicator : Communicator or None, default=None
+        In a data-parallel fit, the ranks' collectives: :meth:`losses_of` and
+        :meth:`importance_of` then split their samples across ranks and
+        combine the results, so every rank gets the single-process answer.
 
     Attributes
     ----------
@@ -57,6 +64,7 @@ class SelectionContext:
         autocast=None,
         running_losses=None,
         adapter=None,
+        communicator=None,
     ):
         self.model = model
         self.index = index
@@ -70,12 +78,60 @@ class SelectionContext:
         self.autocast = autocast
         self.running_losses = running_losses
         self.adapter = adapter
+        self.communicator = communicator
         self.state = {}
 
     @property
     def n_batches(self):
         """Training batches per epoch."""
         return math.ceil(len(self.examples) / self.batch_size)
+
+    def losses_of(self, indices):
+        """Per-sample losses (:func:`per_sample_losses`) of the examples at ``indices``.
+
+        In a data-parallel fit each rank computes its share and the shares
+        are gathered, so the loss ranking is global and the same everywhere.
+
+        Returns
+        -------
+        Tensor of shape (len(indices),)
+        """
+        comm = self.communicator
+        mine = list(indices) if comm is None else comm.shard(list(indices))
+        losses = per_sample_losses(
+            self.model,
+            [self.examples[i] for i in mine],
+            batch_size=self.ranking_batch_size,
+            pad_token_id=self.pad_token_id,
+            autocast=self.autocast,
+            adapter=self.adapter,
+        )
+        return losses if comm is None else comm.gather(losses, len(indices), "losses")
+
+    def importance_of(self, samples):
+        """Summed squared per-sample gradients (:func:`squared_gradients`) of ``samples``.
+
+        In a data-parallel fit each rank scores its share of the samples and
+        the scores are summed over ranks (one all-reduce of the model's size).
+
+        Returns
+        -------
+        Importance
+        """
+        comm = self.communicator
+        mine = list(samples) if comm is None else comm.shard(list(samples))
+        scores = squared_gradients(
+            self.model,
+            [self.examples[i] for i in mine],
+            batch_size=self.importance_batch_size,
+            pad_token_id=self.pad_token_id,
+            adapter=self.adapter,
+        )
+        if comm is None:
+            return scores
+        with torch.no_grad():
+            fallback = comm.sum_scores(scores, scores.fallback)
+        return Importance(scores, n_samples=len(samples), fallback=fallback)
 
 
 def _check_ratio(name, value, low_open=True):

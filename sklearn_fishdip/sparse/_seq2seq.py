@@ -171,7 +171,7 @@ def seq2seq_logits(model, batch, adapter=None):
     return resolve_adapter(adapter).logits(model, batch)
 
 
-def token_losses(logits, labels, allowed_ids=None, allowed_mask=None):
+def token_losses(logits, labels, allowed_ids=None, allowed_mask=None, normalizer=None):
     """Per-sample mean token cross-entropy and the batch token-mean loss.
 
     Parameters
@@ -186,13 +186,18 @@ def token_losses(logits, labels, allowed_ids=None, allowed_mask=None):
         allowed id, a copied word piece) then costs nothing, and training
         spends itself on the decisions: where brackets open and close, and
         which label. Positions without a True use the whole vocabulary.
+    normalizer : int or None, default=None
+        Divide the batch loss by this token count instead of the batch's own:
+        a data-parallel rank divides its share by the global batch's count,
+        so that the ranks' gradients sum to the global batch's.
 
     Returns
     -------
     per_sample : Tensor of shape (batch,)
         Mean cross-entropy over each sample's non-padding target tokens, in fp32.
     batch_loss : Tensor
-        Mean over all non-padding target tokens of the batch (the usual loss).
+        Mean over all non-padding target tokens of the batch (the usual loss),
+        or their sum over ``normalizer``.
     """
     ce = F.cross_entropy(
         logits.float().transpose(1, 2), labels, ignore_index=IGNORE_INDEX, reduction="none"
@@ -201,6 +206,8 @@ def token_losses(logits, labels, allowed_ids=None, allowed_mask=None):
         ce = _restricted(ce, logits, labels, allowed_ids, allowed_mask)
     counts = (labels != IGNORE_INDEX).sum(dim=1)
     per_sample = ce.sum(dim=1) / counts.clamp(min=1)
+    if normalizer is not None:
+        return per_sample, ce.sum() / max(int(normalizer), 1)
     return per_sample, ce.sum() / counts.sum().clamp(min=1)
 
 
