@@ -30,6 +30,7 @@ from .sparse import (
     fit_sparse,
     resolve_device,
 )
+from .utils._threads import torch_threads_share
 from .utils._validation import check_same_length, check_token_lists
 
 __all__ = ["BaseFishDip"]
@@ -192,7 +193,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         ValueError
             If a target does not fit its sentence, or every sentence is empty.
         """
-        X = check_token_lists(X)
+        X = self._check_inputs(X)
         check_same_length(X, y)
         targets = self.codec.check_targets(self, X, y)
         X, targets = _without_empty_sentences(X, targets)
@@ -206,16 +207,9 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         tokenizer, adapter = loaded.tokenizer, loaded.adapter
         # Built before training, so a tokenizer that cannot write the format fails fast.
         grammar = _grammar_for(loaded, self.codec.natural_vocabulary(self))
-        sources, target_texts, kept, n_truncated = [], [], [], 0
-        for tokens, target in zip(X, targets):
-            words = escape_tokens(tokens)
-            end = self._windows(tokenizer, words, loaded.model, adapter)[0][1]
-            if end < len(words):
-                n_truncated += 1
-                words, target = words[:end], self.codec.clip_target(target, end)
-            kept.append(tokens[:end])
-            sources.append(" ".join(words))
-            target_texts.append(self.codec.encode(self, words, target))
+        texts = [self._training_texts(loaded, x, target) for x, target in zip(X, targets)]
+        sources, target_texts, kept, truncated = (list(column) for column in zip(*texts))
+        n_truncated = sum(truncated)
         if n_truncated:
             warnings.warn(
                 f"{n_truncated} of {len(X)} training sentences are longer than "
@@ -229,31 +223,30 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         if training_loss == "auto":
             training_loss = "grammar" if loaded.kind == "prefix-lm" else "full"
         if training_loss == "grammar":
-            # The choices constrained decoding will have, along each reference target.
-            lead = adapter.grammar_lead_ids(loaded.model, grammar)
-            for example, tokens in zip(examples, kept):
-                example["allowed"] = grammar.choices(tokens, example["labels"], lead_ids=lead)
+            self._add_grammar_choices(loaded, grammar, examples, kept)
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         learning_rate = self.learning_rate or DEFAULT_LEARNING_RATES[self.optimizer]
-        net = fit_sparse(
-            loaded.model,
-            examples,
-            strategy,
-            optimizer=self.optimizer,
-            lr=learning_rate,
-            weight_decay=self.weight_decay,
-            lr_schedule=self.lr_schedule,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            device=device,
-            random_state=int(seed),
-            new_parameter_names=loaded.new_parameter_names,
-            pad_token_id=tokenizer.pad_token_id,
-            adapter=adapter,
-            callbacks=[("progress_bar", ProgressBar())] if self.verbose else (),
-            verbose=0,
-        )
+        # In a Dask or joblib worker, torch trains on this task's share of the cores.
+        with torch_threads_share():
+            net = fit_sparse(
+                loaded.model,
+                examples,
+                strategy,
+                optimizer=self.optimizer,
+                lr=learning_rate,
+                weight_decay=self.weight_decay,
+                lr_schedule=self.lr_schedule,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                device=device,
+                random_state=int(seed),
+                new_parameter_names=loaded.new_parameter_names,
+                pad_token_id=tokenizer.pad_token_id,
+                adapter=adapter,
+                callbacks=[("progress_bar", ProgressBar())] if self.verbose else (),
+                verbose=0,
+            )
         update = dict(net.callbacks_)["sparse_update"]
         index = update.context_.index
         # The engine put back off-mask entries a Ctrl-C may have left moved.
@@ -285,6 +278,27 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    # Steps of fit that a task whose inputs are not plain sentences overrides.
+    def _check_inputs(self, X):
+        """``X`` checked, in the form :meth:`_training_texts` takes (token lists here)."""
+        return check_token_lists(X)
+
+    def _training_texts(self, loaded, x, target):
+        """``(source, target text, kept, truncated)`` of one training example (``kept``: the
+        tokens the source holds); a long sentence is cut to its first window, with its target."""
+        words = escape_tokens(x)
+        end = self._windows(loaded.tokenizer, words, loaded.model, loaded.adapter)[0][1]
+        truncated = end < len(words)
+        if truncated:
+            words, target = words[:end], self.codec.clip_target(target, end)
+        return " ".join(words), self.codec.encode(self, words, target), x[:end], truncated
+
+    def _add_grammar_choices(self, loaded, grammar, examples, kept):
+        """Give each example the choices decoding has along its target ("grammar" loss)."""
+        lead = loaded.adapter.grammar_lead_ids(loaded.model, grammar)
+        for example, tokens in zip(examples, kept):
+            example["allowed"] = grammar.choices(tokens, example["labels"], lead_ids=lead)
 
     def _examples(self, loaded, sources, target_texts):
         """Training examples built by the model's adapter; over-long targets are cut."""
@@ -346,20 +360,22 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         if self.verbose and len(batches) > 1:
             batches = tqdm(batches, desc="generating", unit="batch", leave=False)
         texts = []
-        for first in batches:
-            texts.extend(
-                generate_augmented(
-                    self.model_,
-                    self.tokenizer_,
-                    flat[first : first + batch_size],
-                    grammar=grammar,
-                    num_beams=self.num_beams,
-                    batch_size=batch_size,
-                    device=device,
-                    max_source_length=self.max_source_length,
-                    adapter=adapter,
+        # In a Dask or joblib worker, torch generates on this task's share of the cores.
+        with torch_threads_share():
+            for first in batches:
+                texts.extend(
+                    generate_augmented(
+                        self.model_,
+                        self.tokenizer_,
+                        flat[first : first + batch_size],
+                        grammar=grammar,
+                        num_beams=self.num_beams,
+                        batch_size=batch_size,
+                        device=device,
+                        max_source_length=self.max_source_length,
+                        adapter=adapter,
+                    )
                 )
-            )
         return windows, texts
 
     def _empty_prediction(self):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import warnings
 
@@ -26,16 +27,34 @@ def _files(task):
 
 @contextlib.contextmanager
 def _output(path):
-    """stdout, or a file written only once the command got that far."""
+    """stdout, or a file that appears only once the command got that far.
+
+    A file is written under ``<path>.part`` and renamed at the end, so a bad
+    input line met half-way through a streamed file leaves no partial output.
+    """
     if path is None:
         yield sys.stdout
         return
+    # A device or a pipe (/dev/stdout, a FIFO) is written directly: it cannot be renamed onto.
+    special = os.path.exists(path) and not os.path.isfile(path)
+    partial = path if special else f"{path}.part"
     try:
-        handle = open(path, "w", encoding="utf-8")
+        handle = open(partial, "w", encoding="utf-8")
     except OSError as error:
         raise ValueError(f"{path}: cannot write the file ({error.strerror or error})") from None
-    with handle:
-        yield handle
+    try:
+        with handle:
+            yield handle
+        if not special:
+            os.replace(partial, path)
+    except OSError as error:
+        if error.filename in (partial, path):
+            raise ValueError(f"{path}: cannot write the file ({error.strerror or error})") from None
+        raise
+    finally:
+        if not special:
+            with contextlib.suppress(OSError):
+                os.remove(partial)
 
 
 def _load_model(path, task, device, quiet):
@@ -153,14 +172,32 @@ def cmd_fit(args):
 
 
 def cmd_predict(args):
+    from tqdm.auto import tqdm
+
     estimator = _load_model(args.model, args.task, args.device, args.quiet)
+    # One progress bar over the whole file, not one per chunk's generation.
+    estimator.set_params(verbose=0)
     files = _files(estimator.task)
-    X, gold = files.read(args.input, gold=False)
-    predicted = estimator.predict(X)
-    with _output(args.output) as out:
-        files.write(out, X, predicted, gold)
+    chunks = files.iter_read(args.input, gold=False, chunk_size=args.chunk_size)
+    # On a terminal only (disable=None): a log file or a pipe gets no bar.
+    progress = tqdm(
+        desc="tagging", unit=" sentences", disable=True if args.quiet else None, file=sys.stderr
+    )
+    n_sentences = 0
+
+    def predicted_chunks():
+        # Read, predict and write one chunk at a time: the writer asks for the
+        # next chunk only once it wrote this one, so memory holds one chunk.
+        nonlocal n_sentences
+        for X, gold in chunks:
+            yield X, estimator.predict(X) if X else [], gold
+            n_sentences += len(X)
+            progress.update(len(X))
+
+    with progress, _output(args.output) as out:
+        files.write_chunks(out, predicted_chunks())
     if args.output is not None:
-        _info(args, f"wrote {len(X)} sentences to {args.output}")
+        _info(args, f"wrote {n_sentences} sentences to {args.output}")
     return 0
 
 

@@ -163,6 +163,13 @@ def build_parser():
     predict.add_argument("--model", required=True, metavar="DIR", help="folder written by fit")
     predict.add_argument("--input", required=True, metavar="FILE", help="sentences to tag")
     predict.add_argument("--output", metavar="FILE", help="default: standard output")
+    predict.add_argument(
+        "--chunk-size",
+        type=_positive_int,
+        default=500,
+        metavar="N",
+        help="sentences read, tagged and written at a time: memory holds one chunk (default: 500)",
+    )
     predict.set_defaults(handler=cmd_predict)
 
     evaluate = commands.add_parser(

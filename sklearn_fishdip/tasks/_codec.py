@@ -34,6 +34,14 @@ class TaskCodec:
     codec neither checks nor escapes them again. ``estimator`` gives access to
     the parameters (``label_names``, a tagging scheme, ...) and to the fitted
     attributes that :meth:`fit_vocabulary` returned.
+
+    A task whose inputs are not token lists (a relation classifier's
+    ``{"tokens", "head", "tail"}`` dicts) overrides the estimator's steps of
+    ``fit`` instead of :meth:`encode` and :meth:`clip_target`:
+    ``_check_inputs(X)`` (check and convert ``X``), ``_training_texts(loaded,
+    x, target)`` (one example's source and target texts) and, for the
+    ``"grammar"`` training loss, ``_add_grammar_choices``; ``X`` then reaches
+    :meth:`check_targets` as ``_check_inputs`` returns it.
     """
 
     def check_targets(self, estimator, X, y):

@@ -36,6 +36,37 @@ class TaskFiles:
         """Write predictions to the open text file ``out`` (``gold`` targets when known)."""
         raise NotImplementedError
 
+    def iter_read(self, path, *, gold, chunk_size):
+        """Yield ``(X, y)`` chunks of at most ``chunk_size`` sentences, as :meth:`read`
+        returns them for the whole file.
+
+        A task that can read its format lazily overrides this, so that
+        ``fishdip predict`` holds one chunk at a time; this default reads the
+        whole file first. Errors are those of :meth:`read`, raised when the
+        reader reaches them.
+        """
+        X, y = self.read(path, gold=gold)
+        for start in range(0, len(X), chunk_size):
+            yield (
+                X[start : start + chunk_size],
+                None if y is None else y[start : start + chunk_size],
+            )
+
+    def write_chunks(self, out, chunks):
+        """Write ``(X, predicted, gold)`` chunks to ``out`` as :meth:`write` writes all of them.
+
+        The output is the same as one :meth:`write` of the concatenated
+        chunks. A task whose format allows it writes each chunk before
+        taking the next from the iterator (so reading, predicting and writing
+        go chunk by chunk); this default collects them all first.
+        """
+        X, predicted, gold = [], [], []
+        for chunk_X, chunk_predicted, chunk_gold in chunks:
+            X.extend(chunk_X)
+            predicted.extend(chunk_predicted)
+            gold = None if chunk_gold is None or gold is None else gold + list(chunk_gold)
+        self.write(out, X, predicted, gold)
+
     def scores(self, estimator, y_true, y_pred):
         """Evaluation scores as a JSON-ready dict; its ``"text"`` entry is the
         human-readable report (left out of ``--json`` output)."""

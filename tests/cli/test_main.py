@@ -7,90 +7,11 @@ import sys
 import pytest
 
 from sklearn_fishdip import FishDipNER, FishDipRelationExtractor
-from sklearn_fishdip.augmented._schemes import spans_to_tags
-from sklearn_fishdip.cli._main import main
 from sklearn_fishdip.datasets import load_conll, load_spert
+from tests.cli._helpers import FAST, _check_error, _run
 from tests.estimator_fixtures import NER_X, NER_Y, RE_X, RE_Y
 
-# Small and fast: the tiny model trains in well under a second.
-FAST = ["--epochs", "2", "--batch-size", "4", "--keep-ratio", "0.05", "--refresh-every", "2"]
-
-
-def _write_conll(path, X, y=None):
-    lines = ["-DOCSTART- -X- O O", ""]
-    for index, tokens in enumerate(X):
-        for position, token in enumerate(tokens):
-            lines.append(token if y is None else f"{token} NNP O {y[index][position]}")
-        lines.append("")
-    path.write_text("\n".join(lines) + "\n")
-    return str(path)
-
-
-def _write_conll04(path, X, y=None):
-    records = []
-    for index, tokens in enumerate(X):
-        record = {"tokens": tokens}
-        if y is not None:
-            record["tags"] = spans_to_tags(y[index]["entities"], len(tokens), "BILOU")
-            record["relations"] = [
-                {"head": h, "tail": t, "type": r} for h, t, r in y[index]["relations"]
-            ]
-        records.append(record)
-    path.write_text(json.dumps(records))
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    return {
-        "root": root,
-        "ner": _write_conll(root / "train.txt", NER_X, NER_Y),
-        "ner_tokens": _write_conll(root / "tokens.txt", NER_X[:2]),
-        "re": _write_conll04(root / "train.json", RE_X, RE_Y),
-        "re_tokens": _write_conll04(root / "tokens.json", RE_X[:2]),
-    }
-
-
-def _run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture(scope="module")
-def ner_model(files, tiny_t5_path):
-    out = files["root"] / "ner_model"
-    code = main(
-        [
-            "fit",
-            "--task",
-            "ner",
-            "--train",
-            files["ner"],
-            "--model",
-            tiny_t5_path,
-            "--out",
-            str(out),
-        ]
-        + FAST
-        + ["--quiet"]
-    )
-    assert code == 0
-    return str(out)
-
-
-@pytest.fixture(scope="module")
-def re_model(files, tiny_t5_path):
-    out = files["root"] / "re_model"
-    code = main(
-        ["fit", "--task", "relations", "--train", files["re"], "--model", tiny_t5_path]
-        + ["--out", str(out), "--quiet", "--optimizer", "adamw", "--lr-schedule", "constant"]
-        + FAST
-    )
-    assert code == 0
-    return str(out)
-
+# The data files and fitted models (files, ner_model, re_model) are in conftest.py.
 
 # --------------------------------------------------------------------------- #
 # End to end
@@ -210,16 +131,6 @@ def test_fit_predict_evaluate_relations(files, re_model, tmp_path, capsys):
 # --------------------------------------------------------------------------- #
 # Errors: one line, exit status 2
 # --------------------------------------------------------------------------- #
-
-
-def _check_error(code, out, err, *fragments):
-    assert code == 2
-    assert "Traceback" not in err
-    lines = err.strip("\n").split("\n")
-    assert len(lines) == 1, err
-    assert lines[0].startswith("fishdip: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
 
 
 def test_missing_training_file(tmp_path, capsys):
