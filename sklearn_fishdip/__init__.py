@@ -5,7 +5,8 @@ written as augmented natural language (:mod:`sklearn_fishdip.augmented`) and
 learned by a pretrained seq2seq model of which only a small, changing subset
 of parameters is trained (:mod:`sklearn_fishdip.sparse`, FISH-DIP). The
 estimators :class:`FishDipNER` and :class:`FishDipRelationExtractor` wrap it
-all behind ``fit``/``predict``.
+all behind ``fit``/``predict``; :class:`FishDipRelationClassifier` classifies
+the relation between two given entities.
 """
 
 # augmented first: it re-exports the task codecs, which import its modules, so
@@ -15,10 +16,12 @@ from ._registry import all_estimators
 from ._version import __version__
 from .models import DEFAULT_MODEL
 from .tasks import FishDipNER, FishDipRelationExtractor
+from .tasks.relation_classification import FishDipRelationClassifier
 
 __all__ = [
     "DEFAULT_MODEL",
     "FishDipNER",
+    "FishDipRelationClassifier",
     "FishDipRelationExtractor",
     "__version__",
     "all_estimators",

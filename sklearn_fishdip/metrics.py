@@ -19,6 +19,7 @@ from .tasks.ner._metrics import (
 from .tasks.relation_classification._metrics import (
     semeval2010_f1_score,
     semeval2010_precision_recall_f1,
+    semeval2010_scorer,
 )
 from .tasks.relations._metrics import (
     relation_f1_score,
@@ -37,6 +38,7 @@ __all__ = [
     "relation_f1_scorer",
     "semeval2010_f1_score",
     "semeval2010_precision_recall_f1",
+    "semeval2010_scorer",
     "srl_f1_score",
     "srl_precision_recall_f1",
 ]

@@ -1,6 +1,8 @@
-"""Generation of augmented text: the constrained-decoding grammar and its driver."""
+"""Generation of augmented text: the constrained-decoding grammar and its driver,
+and the ranking of known candidate outputs by their likelihood."""
 
 from ._driver import generate_augmented
 from ._grammar import AugmentedGrammar
+from ._ranking import candidate_choices, score_candidates
 
-__all__ = ["AugmentedGrammar", "generate_augmented"]
+__all__ = ["AugmentedGrammar", "candidate_choices", "generate_augmented", "score_candidates"]

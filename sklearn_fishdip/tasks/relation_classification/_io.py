@@ -16,9 +16,10 @@ from collections.abc import Mapping, Sequence
 from itertools import groupby
 
 from ...utils._files import read_text
-from ._metrics import LABELS
+from .._files import TaskFiles
+from ._metrics import LABELS, semeval2010_precision_recall_f1
 
-__all__ = ["load_fewrel", "load_semeval2010"]
+__all__ = ["SemEvalFiles", "load_fewrel", "load_semeval2010"]
 
 
 # Entity markers delimit tokens wherever they stand, even glued to a word or
@@ -127,7 +128,12 @@ def load_semeval2010(path, *, encoding: str = "utf-8"):
     >>> X[0]["head"], X[0]["tail"], y[0]
     ((2, 3), (5, 6), 'Component-Whole(e2,e1)')
     """
-    path = os.fspath(path)
+    X, y, _ = _read_semeval(os.fspath(path), encoding)
+    return X, y
+
+
+def _read_semeval(path, encoding):
+    """``(X, y, ids)`` of a SemEval-2010 Task 8 file (see :func:`load_semeval2010`)."""
     text = read_text(path, encoding=encoding)  # universal newlines: CRLF reads as "\n"
     X, y, seen = [], [], {}
     for block in _blocks(text):
@@ -167,7 +173,7 @@ def load_semeval2010(path, *, encoding: str = "utf-8"):
         y.append(label)
     if not X:
         raise ValueError(f"{path}: no example found (expected blocks of 3 lines)")
-    return X, y
+    return X, y, list(seen)
 
 
 def _read_json(path, encoding):
@@ -317,3 +323,72 @@ def load_fewrel(path, *, relation_names=None, encoding: str = "utf-8"):
                 ) from None
             y.append(label)
     return X, y
+
+
+def _read_unlabelled(path, encoding):
+    """X of a file of ``id<TAB>"sentence"`` lines only (the unlabelled test file), with
+    each example's ``"id"``; None when the file has other lines (labels, comments)."""
+    text = read_text(path, encoding=encoding)
+    lines = [(number, line.strip()) for number, line in enumerate(text.split("\n"), 1)]
+    lines = [(number, line) for number, line in lines if line]
+    matches = [(number, _SENTENCE_LINE.fullmatch(line)) for number, line in lines]
+    if not matches or any(match is None for _, match in matches):
+        return None
+    X, seen = [], {}
+    for number, match in matches:
+        identifier, sentence = match.groups()
+        if identifier in seen:
+            raise ValueError(
+                f"{path}:{number}: sentence {identifier} repeats an id (first on line "
+                f"{seen[identifier]})"
+            )
+        seen[identifier] = number
+        try:
+            tokens, head, tail = _tokenize_marked(sentence)
+        except ValueError as error:
+            raise ValueError(f"{path}:{number}: sentence {identifier}: {error}") from None
+        X.append({"tokens": tokens, "head": head, "tail": tail, "id": identifier})
+    return X
+
+
+class SemEvalFiles(TaskFiles):
+    """SemEval-2010 Task 8 files for the command line (see :class:`~.._files.TaskFiles`).
+
+    ``read`` takes the labelled format of :func:`load_semeval2010` and, where
+    no labels are needed (``fishdip predict``), also a file of
+    ``id<TAB>"sentence"`` lines only; each example keeps its sentence id as
+    ``"id"`` (ignored by the estimator). ``write`` writes the official
+    scorer's answer format, ``id<TAB>label`` per line.
+    """
+
+    description = 'SemEval-2010 Task 8 files (id<TAB>"sentence with <e1>, <e2>", label, comment)'
+    output = "writes one 'id<TAB>label' line per sentence, the official scorer's answer format."
+    report = "accuracy and the official SemEval-2010 Task 8 macro F1 (9+1-way, directed)."
+
+    def read(self, path, *, gold):
+        path = os.fspath(path)
+        if not gold:
+            X = _read_unlabelled(path, "utf-8")
+            if X is not None:
+                return X, None
+        X, y, ids = _read_semeval(path, "utf-8")
+        for x, identifier in zip(X, ids):
+            x["id"] = identifier
+        return X, y
+
+    def write(self, out, X, predicted, gold=None):
+        """``id<TAB>label`` per example (the position from 1 where X holds no ids)."""
+        for index, (x, label) in enumerate(zip(X, predicted), 1):
+            out.write(f"{x.get('id', index)}\t{label}\n")
+
+    def scores(self, estimator, y_true, y_pred):
+        """``accuracy`` and the official macro ``precision``/``recall``/``f1``."""
+        y_true, y_pred = list(y_true), [str(label) for label in y_pred]
+        accuracy = sum(t == p for t, p in zip(y_true, y_pred)) / max(1, len(y_true))
+        macro = semeval2010_precision_recall_f1(y_true, y_pred)["macro"]
+        text = (
+            f"accuracy {accuracy:.4f}\n"
+            f"SemEval-2010 Task 8 macro precision {macro['precision']:.4f}  "
+            f"recall {macro['recall']:.4f}  f1 {macro['f1']:.4f} (official score)\n"
+        )
+        return {"accuracy": accuracy, **macro, "text": text}

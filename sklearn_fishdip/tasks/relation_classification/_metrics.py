@@ -31,7 +31,7 @@ from __future__ import annotations
 from ...utils._scores import precision_recall_f1
 from ...utils._validation import check_same_length
 
-__all__ = ["semeval2010_f1_score", "semeval2010_precision_recall_f1"]
+__all__ = ["semeval2010_f1_score", "semeval2010_precision_recall_f1", "semeval2010_scorer"]
 
 # The scorer's own label list (its getIDandLabel): anything else makes it stop.
 RELATION_TYPES = (
@@ -80,7 +80,7 @@ def semeval2010_precision_recall_f1(y_true, y_pred):
 
     Parameters
     ----------
-    y_true, y_pred : sequence of str
+    y_true, y_pred : sequence or 1-d array of str
         Gold and predicted labels, one per example, each one of the 19 labels
         of the task: ``"Other"`` or a relation type with its direction such
         as ``"Component-Whole(e2,e1)"``.
@@ -115,6 +115,8 @@ def semeval2010_precision_recall_f1(y_true, y_pred):
     >>> scores["types_averaged"], scores["macro"]["f1"]
     (['Cause-Effect', 'Component-Whole'], 0.25)
     """  # noqa: E501
+    # A classifier's predict returns an array of labels: taken as the list it holds.
+    y_true, y_pred = (y.tolist() if hasattr(y, "tolist") else y for y in (y_true, y_pred))
     check_same_length(y_true, y_pred, names=("y_true", "y_pred"))
     true_types = _relation_types(y_true, "y_true")
     pred_types = _relation_types(y_pred, "y_pred")
@@ -192,3 +194,9 @@ def semeval2010_f1_score(y_true, y_pred) -> float:
     0.6666666666666666
     """
     return semeval2010_precision_recall_f1(y_true, y_pred)["macro"]["f1"]
+
+
+def semeval2010_scorer(estimator, X, y) -> float:
+    """Scorer for model selection (``GridSearchCV(scoring=...)``): the official
+    SemEval-2010 Task 8 macro F1 of ``estimator.predict(X)`` against ``y``."""
+    return semeval2010_f1_score(y, estimator.predict(X))
