@@ -6,7 +6,8 @@ learned by a pretrained seq2seq model of which only a small, changing subset
 of parameters is trained (:mod:`sklearn_fishdip.sparse`, FISH-DIP). The
 estimators :class:`FishDipNER` and :class:`FishDipRelationExtractor` wrap it
 all behind ``fit``/``predict``; :class:`FishDipRelationClassifier` classifies
-the relation between two given entities.
+the relation between two given entities; :class:`FishDipSRL` labels the
+arguments of a given predicate.
 """
 
 # augmented first: it re-exports the task codecs, which import its modules, so
@@ -17,12 +18,14 @@ from ._version import __version__
 from .models import DEFAULT_MODEL
 from .tasks import FishDipNER, FishDipRelationExtractor
 from .tasks.relation_classification import FishDipRelationClassifier
+from .tasks.srl import FishDipSRL
 
 __all__ = [
     "DEFAULT_MODEL",
     "FishDipNER",
     "FishDipRelationClassifier",
     "FishDipRelationExtractor",
+    "FishDipSRL",
     "__version__",
     "all_estimators",
 ]

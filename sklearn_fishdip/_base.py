@@ -292,7 +292,16 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         truncated = end < len(words)
         if truncated:
             words, target = words[:end], self.codec.clip_target(target, end)
-        return " ".join(words), self.codec.encode(self, words, target), x[:end], truncated
+        source = self._source_text(x, words, 0, end)
+        return source, self.codec.encode(self, words, target), x[:end], truncated
+
+    def _source_text(self, x, words, start, end):
+        """Model input of the escaped ``words[start:end]`` of ``x``; SRL brackets more."""
+        return " ".join(words[start:end])
+
+    def _input_windows(self, tokenizer, x, words, model, adapter):
+        """The ``(start, end)`` windows of ``x`` that :meth:`_generate` tags."""
+        return self._windows(tokenizer, words, model, adapter)
 
     def _add_grammar_choices(self, loaded, grammar, examples, kept):
         """Give each example the choices decoding has along its target ("grammar" loss)."""
@@ -337,13 +346,14 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         words (the estimator's edge did both once). Returns per sentence its
         windows as (start, end), and one generated text per window, in order.
         """
-        windows, flat = [], []
+        windows, flat, sources = [], [], []
         adapter = adapter_for_model(self.model_, self.tokenizer_)
         for tokens, words in zip(X, escaped):
-            spans = self._windows(self.tokenizer_, words, self.model_, adapter)
+            spans = self._input_windows(self.tokenizer_, tokens, words, self.model_, adapter)
             windows.append(spans)
             # Slices of a checked sentence: generation need not check them again.
             flat.extend(tokens.window(start, end) for start, end in spans)
+            sources.extend(self._source_text(tokens, words, start, end) for start, end in spans)
         n_split = sum(len(spans) > 1 for spans in windows)
         if n_split:
             warnings.warn(
@@ -368,6 +378,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
                         self.model_,
                         self.tokenizer_,
                         flat[first : first + batch_size],
+                        source_texts=sources[first : first + batch_size],
                         grammar=grammar,
                         num_beams=self.num_beams,
                         batch_size=batch_size,
@@ -387,7 +398,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
 
     def _predict_targets(self, X):
         check_is_fitted(self)
-        X = check_token_lists(X)
+        X = self._check_inputs(X)
         # An empty sentence has nothing to generate from (and tokenizers refuse an
         # empty word list): its answer is the task's empty structure, built without
         # the model. The others are generated together, and answers keep X's order.

@@ -88,7 +88,10 @@ ANSWER_CHECKS = {"ner": _check_ner_answer, "relations": _check_relations_answer}
 EMPTY_ANSWERS = {"ner": [], "relations": {"entities": [], "relations": []}}
 
 #: Tasks whose inputs are not token lists, with the test module covering their properties.
-OTHER_INPUTS = {"relation_classification": "tests/tasks/relation_classification/test_estimator.py"}
+OTHER_INPUTS = {
+    "relation_classification": "tests/tasks/relation_classification/test_estimator.py",
+    "srl": "tests/tasks/srl/test_estimator.py",
+}
 TASKS = [task for task, _ in all_estimators() if task not in OTHER_INPUTS]
 
 

@@ -26,6 +26,7 @@ def generate_augmented(
     max_source_length=512,
     input_prefix="",
     adapter=None,
+    source_texts=None,
 ):
     """Generate augmented text for source sentences, constrained or free.
 
@@ -69,6 +70,12 @@ def generate_augmented(
     adapter : ModelAdapter or None, default=None
         How the model family generates (:mod:`sklearn_fishdip.models`); None
         reads it from the model (:func:`~sklearn_fishdip.models.adapter_for_model`).
+    source_texts : sequence of str or None, default=None
+        The model inputs, one per sentence, when they are not the sentence's
+        escaped tokens joined by spaces: semantic role labeling brackets the
+        predicate in the input (``The cat [ sat ] on the mat``) while the
+        output copies the plain tokens. ``input_prefix`` is put before each.
+        ``None`` builds them from ``sources``.
 
     Returns
     -------
@@ -112,7 +119,21 @@ def generate_augmented(
     if grammar is not None:
         adapter.check_grammar(model, grammar)
 
-    texts = [input_prefix + " ".join(escape_tokens(source)) for source in sources]
+    if source_texts is None:
+        texts = [input_prefix + " ".join(escape_tokens(source)) for source in sources]
+    else:
+        if isinstance(source_texts, str) or not isinstance(source_texts, Sequence):
+            raise TypeError(
+                f"source_texts must be a list of strings, got {type(source_texts).__name__}"
+            )
+        if len(source_texts) != len(sources) or not all(
+            isinstance(text, str) for text in source_texts
+        ):
+            raise ValueError(
+                f"source_texts must hold one string per sentence ({len(sources)}), "
+                f"got {len(source_texts)} items"
+            )
+        texts = [input_prefix + text for text in source_texts]
     model_device = next(model.parameters()).device
     device = model_device if device is None else torch.device(device)
     was_training = model.training

@@ -17,6 +17,11 @@ only on the source and the ids before it. Outside a bracket's type part
 is a copy; inside it nothing is (type names and relation tails may repeat
 source words). An id that is neither markup nor the next piece (unconstrained
 generation can write one) keeps the last position and does not advance.
+
+A source may hold markup of its own (semantic role labeling brackets the
+predicate, ``The cat [ sat ] on the mat``) that its target does not copy. The
+walk steps over the source's markup pieces before it compares the next piece,
+so the copy goes on past them; a source without markup walks as before.
 """
 
 from __future__ import annotations
@@ -164,6 +169,16 @@ class AlignedWalk:
         self.aligner = aligner
         self.source_ids = list(source_ids)
         self._stop = len(self.source_ids) - aligner.source_tail
+        # Where the source holds markup (a bracketed predicate), the pieces to step
+        # over: start -> length. A target never copies them, so without this the
+        # walk would wait at the first one for the rest of the target.
+        self._skips = {}
+        at = min(aligner.source_lead, len(self.source_ids))
+        while at < self._stop:
+            kind, length = aligner.match(self.source_ids, at)
+            if kind is not None:
+                self._skips[at] = length
+            at += max(length, 1)
         self._longest = max(
             len(option) for name in TargetAligner._MARKS for option in getattr(aligner, name)
         )
@@ -185,6 +200,8 @@ class AlignedWalk:
             return length, last, (pointer, last, frames)
         # Outside a bracket's type part, an id equal to the next source piece copies it.
         copying = not frames or frames[-1]
+        while pointer in self._skips:
+            pointer += self._skips[pointer]
         if copying and pointer < self._stop and ids[at] == self.source_ids[pointer]:
             last, pointer = pointer, pointer + 1
         return 1, last, (pointer, last, frames)

@@ -136,3 +136,25 @@ def test_invalid_aligners():
         TargetAligner(opens=[[1]], closes=[[4]], separators=[[2]], relations=[[3]], source_lead=-1)
     with pytest.raises(TypeError, match="aligner must be a TargetAligner"):
         PrefixLMAdapter(aligner={"opens": [1]})
+
+
+def test_markup_in_the_source_is_stepped_over(tokenizer, aligner):
+    # SRL sources bracket the predicate, which the target copies plain:
+    # john(0) [(1) visited(2) ](3) paris(4) </s>(5). Without the skip the walk
+    # would wait at "[" and "visited" and "paris" would never be copies.
+    source, target = "john [ visited ] paris", "[ john | person ] visited [ paris | location ]"
+    got = _positions(tokenizer, aligner, source, target)
+    #                [  john |  person ] visited [  paris |  location ] </s>
+    assert got == [0, 0, 0, 0, 0, 2, 2, 4, 4, 4, 4, 4]
+    source_ids = _ids(tokenizer, source, special=True)
+    target_ids = _ids(tokenizer, target, special=True)
+    walk = aligner.walk(source_ids)
+    for k in range(len(target_ids) + 1):
+        assert walk.positions(target_ids[:k]) == aligner.positions(source_ids, target_ids[:k])
+
+
+def test_sources_without_markup_walk_as_before(tokenizer, aligner):
+    # The skip only concerns markup pieces of the source: a plain source's walk is unchanged.
+    got = _positions(tokenizer, aligner, "john visited paris", "[ john | person ] visited paris")
+    assert got == [0, 0, 0, 0, 0, 1, 2, 2]
+    assert aligner.walk(_ids(tokenizer, "john visited paris", special=True))._skips == {}

@@ -118,7 +118,12 @@ def test_a_new_task_is_registered_when_defined(toy_class):
 
 
 def test_the_toy_registration_does_not_outlive_its_test():
-    assert [task for task, _ in all_estimators()] == ["ner", "relation_classification", "relations"]
+    assert [task for task, _ in all_estimators()] == [
+        "ner",
+        "relation_classification",
+        "relations",
+        "srl",
+    ]
 
 
 def test_a_new_task_fits_predicts_saves_and_loads(toy_class, tiny_t5_path, tmp_path):

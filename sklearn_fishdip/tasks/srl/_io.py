@@ -36,8 +36,10 @@ import os
 import re
 
 from ...utils._files import read_text
+from .._files import TaskFiles
+from ._metrics import srl_precision_recall_f1
 
-__all__ = ["load_propbank_srl", "srl_spans_to_tags", "srl_tags_to_spans"]
+__all__ = ["PropBankFiles", "load_propbank_srl", "srl_spans_to_tags", "srl_tags_to_spans"]
 
 # 0-based column indices of the propbank-release layout (see the module docstring).
 _WORD, _POS, _ROLESET = 3, 4, 7
@@ -324,3 +326,83 @@ def srl_tags_to_spans(tags):
     if current is not None:
         spans.append((current[0], len(tags), current[1]))
     return spans
+
+
+def _as_tags(n_tokens, target):
+    """BIO tags of a target given as spans or as tags."""
+    if target and all(isinstance(item, str) for item in target):
+        return list(target)
+    return srl_spans_to_tags(n_tokens, target)
+
+
+def write_srl(out, X, predicted, gold=None):
+    """Write SRL predictions: one block per predicate, one token per line.
+
+    Each line is ``token<TAB>predicate<TAB>[gold<TAB>]predicted``: the
+    predicate column is ``V`` on the predicate's row and ``-`` elsewhere, and
+    the tag columns are BIO tags of the arguments (``B-ARG0``, ``I-ARG0``,
+    ``O``). A blank line separates predicates. Targets may be spans or tags.
+    """
+    for number, ((tokens, predicate), found) in enumerate(zip(X, predicted)):
+        if number:
+            out.write("\n")
+        columns = [_as_tags(len(tokens), found)]
+        if gold is not None:
+            columns.insert(0, _as_tags(len(tokens), gold[number]))
+        for position, token in enumerate(tokens):
+            marks = [token, "V" if position == predicate else "-"]
+            marks += [column[position] for column in columns]
+            out.write("\t".join(marks) + "\n")
+
+
+def _report(scores):
+    lines = [f"{'label':<16}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
+    for label, row in scores["per_label"].items():
+        lines.append(
+            f"{label:<16}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1']:>10.4f}"
+            f"{row['support']:>10}"
+        )
+    lines.append(
+        f"{'overall':<16}{scores['precision']:>10.4f}{scores['recall']:>10.4f}"
+        f"{scores['f1']:>10.4f}{scores['support']:>10}"
+    )
+    return "\n".join(lines) + "\n"
+
+
+class PropBankFiles(TaskFiles):
+    """PropBank ``gold_conll`` files for the command line (see :class:`~.._files.TaskFiles`).
+
+    Read with :func:`load_propbank_srl` (every predicate, verbal or not); an
+    unreadable file is a ``ValueError`` naming the path and line, which the
+    command line turns into exit status 2. Predictions are written by
+    :func:`write_srl` and scored with :func:`srl_precision_recall_f1`.
+    """
+
+    description = "PropBank gold_conll column files (one bracket argument column per predicate)"
+    output = (
+        "writes one block per predicate, 'token predicate predicted' per line "
+        "('token predicate gold predicted' when the input has arguments), BIO argument tags, "
+        "the predicate's row marked V, a blank line between predicates."
+    )
+    report = "argument precision, recall and F1 per label and overall (CoNLL-2005 rules)."
+
+    def read(self, path, *, gold):
+        return load_propbank_srl(path)
+
+    def write(self, out, X, predicted, gold=None):
+        write_srl(out, X, predicted, gold)
+
+    def scores(self, estimator, y_true, y_pred):
+        """Micro ``precision``/``recall``/``f1``, ``perfect_props`` and ``per_label`` figures."""
+        # An estimator fitted on tags predicts tags: read them back to spans.
+        y_pred = [
+            srl_tags_to_spans(found) if found and all(isinstance(t, str) for t in found) else found
+            for found in y_pred
+        ]
+        result = srl_precision_recall_f1(y_true, y_pred)
+        return {
+            "micro": {key: result[key] for key in ("precision", "recall", "f1")},
+            "perfect_props": result["perfect_props"],
+            "per_label": result["per_label"],
+            "text": _report(result),
+        }
