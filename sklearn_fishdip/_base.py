@@ -22,9 +22,9 @@ from ._params import check_params
 from ._registry import register_estimator
 from .augmented._entities import escape_tokens
 from .augmented._report import DecodeErrors
-from .generation import AugmentedGrammar, generate_augmented
+from .generation import generate_augmented, grammar_for_model
 from .models import DEFAULT_MODEL, adapter_for_model, base_model, load_model
-from .persistence import PersistenceMixin
+from .persistence import PersistenceMixin, count_changed_parameters
 from .sparse import (
     DEFAULT_LEARNING_RATES,
     fit_sparse,
@@ -206,7 +206,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         loaded = load_model(self.model, self.model_kind)
         tokenizer, adapter = loaded.tokenizer, loaded.adapter
         # Built before training, so a tokenizer that cannot write the format fails fast.
-        grammar = _grammar_for(loaded, self.codec.natural_vocabulary(self))
+        grammar = grammar_for_model(loaded, self.codec.natural_vocabulary(self))
         texts = [self._training_texts(loaded, x, target) for x, target in zip(X, targets)]
         sources, target_texts, kept, truncated = (list(column) for column in zip(*texts))
         n_truncated = sum(truncated)
@@ -266,7 +266,9 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         self.n_parameters_ = index.numel()
         self.n_always_trainable_ = index.numel(update.mask_.budget_exempt)
         # Against the cached pristine base: no second load, no copy.
-        self.n_updated_parameters_ = _count_updated(model, base_model(self.model, self.model_kind))
+        self.n_updated_parameters_ = count_changed_parameters(
+            model, base_model(self.model, self.model_kind)
+        )
         self.grammar_ = grammar
         self.training_loss_ = training_loss
         self.decode_errors_ = DecodeErrors()
@@ -435,26 +437,3 @@ def _without_empty_sentences(X, targets):
     if not kept:
         raise ValueError(f"all {len(X)} sentences of X are empty: there is nothing to train on")
     return [X[index] for index in kept], [targets[index] for index in kept]
-
-
-def _grammar_for(loaded, vocabulary):
-    """The decoding grammar of a loaded model; a ValueError naming the model if impossible."""
-    try:
-        return AugmentedGrammar(loaded.tokenizer, *vocabulary)
-    except ValueError as error:
-        arch = ", ".join(loaded.model.config.architectures or []) or type(loaded.model).__name__
-        raise ValueError(
-            f"model {loaded.name_or_path!r} ({arch}, loaded as {loaded.kind!r}) cannot be "
-            f"used: {error}"
-        ) from None
-
-
-def _count_updated(model, base) -> int:
-    """Number of parameter entries of ``model`` that differ from ``base`` (tied ones once)."""
-    base_params = dict(base.named_parameters())
-    return int(
-        sum(
-            (param.detach().cpu() != base_params[name].detach()).sum().item()
-            for name, param in model.named_parameters()
-        )
-    )

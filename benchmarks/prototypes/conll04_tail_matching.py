@@ -37,12 +37,15 @@ import torch  # noqa: E402
 from crf_baseline import git_state  # noqa: E402
 
 from sklearn_fishdip import FishDipRelationExtractor  # noqa: E402
-from sklearn_fishdip.augmented._entities import escape_tokens, read_entities  # noqa: E402
-from sklearn_fishdip.augmented._parser import parse_augmented  # noqa: E402
+from sklearn_fishdip.augmented import (  # noqa: E402
+    align_words,
+    aligned_span,
+    canonical_target,
+    escape_token,
+    parse_augmented,
+)
 from sklearn_fishdip.datasets import load_spert, low_resource_subset  # noqa: E402
 from sklearn_fishdip.metrics import relation_precision_recall_f1  # noqa: E402
-from sklearn_fishdip.tasks.relations._codec import canonical_target  # noqa: E402
-from sklearn_fishdip.utils._validation import check_token_lists  # noqa: E402
 
 MODES = ("exact", "contains", "contains+new")
 
@@ -57,18 +60,24 @@ def _gap(a, b):
 
 def read(text, words, estimator, mode, tail_types):
     """Entities and relations of one generated text, tails resolved by ``mode``."""
-    decoded, _ = read_entities(
-        parse_augmented(text), words, estimator.entity_verbalizer_, ignore_case=True
-    )
+    parsed = parse_augmented(text)
+    alignment = align_words(words, list(parsed.words), ignore_case=True)
     spans, names, tags, seen = [], [], [], {}
-    for entity in decoded:
-        key = (entity.start, entity.end, entity.label)
+    for entity in parsed.entities:
+        # As the library reads them: a one-part type tag of a known type, aligned words.
+        if not entity.tags or len(entity.tags[0]) != 1:
+            continue
+        label = estimator.entity_verbalizer_.parse(entity.tags[0][0], ignore_case=True)
+        span = aligned_span(alignment, entity.start, entity.end)
+        if label is None or span is None:
+            continue
+        key = (span[0], span[1], label)
         if key not in seen:
             seen[key] = len(spans)
             spans.append(key)
             names.append(entity.name.casefold().split())
             tags.append([])
-        tags[seen[key]].extend(entity.extra_tags)
+        tags[seen[key]].extend(entity.tags[1:])
     folded = [w.casefold() for w in words]
     relations = []
     for head in range(len(tags)):
@@ -136,8 +145,8 @@ def main(argv=None):
             counts[relation][target["entities"][tail][2]] += 1
     tail_types = {relation: c.most_common(1)[0][0] for relation, c in counts.items()}
 
-    sentences = check_token_lists(X_test)
-    words = [escape_tokens(tokens) for tokens in sentences]
+    sentences = estimator._check_inputs(X_test)
+    words = [[escape_token(token) for token in tokens] for tokens in sentences]
     windows, texts = estimator._generate(sentences, words)
     if any(len(w) != 1 for w in windows):
         raise SystemExit("a test sentence was split into windows; this prototype reads one")

@@ -2,7 +2,13 @@
 and the ranking of known candidate outputs by their likelihood."""
 
 from ._driver import generate_augmented
-from ._grammar import AugmentedGrammar
+from ._grammar import AugmentedGrammar, grammar_for_model
 from ._ranking import candidate_choices, score_candidates
 
-__all__ = ["AugmentedGrammar", "candidate_choices", "generate_augmented", "score_candidates"]
+__all__ = [
+    "AugmentedGrammar",
+    "candidate_choices",
+    "generate_augmented",
+    "grammar_for_model",
+    "score_candidates",
+]

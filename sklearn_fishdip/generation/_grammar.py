@@ -51,7 +51,7 @@ from ._tokens import (
     _Trie,
 )
 
-__all__ = ["AugmentedGrammar"]
+__all__ = ["AugmentedGrammar", "grammar_for_model"]
 
 
 def _check_names(names, what):
@@ -386,3 +386,28 @@ class AugmentedGrammar:
             f"{type(self).__name__}(label_names={self.label_names!r}, "
             f"relation_names={self.relation_names!r}, max_depth={self.max_depth})"
         )
+
+
+def grammar_for_model(loaded, vocabulary):
+    """The decoding grammar of a loaded model, or a ValueError naming the model.
+
+    Parameters
+    ----------
+    loaded : LoadedModel
+        What :func:`~sklearn_fishdip.models.load_model` returns.
+    vocabulary : tuple
+        ``(type_names, relation_names)``, as a task codec's
+        ``natural_vocabulary`` gives them.
+
+    Returns
+    -------
+    AugmentedGrammar
+    """
+    try:
+        return AugmentedGrammar(loaded.tokenizer, *vocabulary)
+    except ValueError as error:
+        arch = ", ".join(loaded.model.config.architectures or []) or type(loaded.model).__name__
+        raise ValueError(
+            f"model {loaded.name_or_path!r} ({arch}, loaded as {loaded.kind!r}) cannot be "
+            f"used: {error}"
+        ) from None

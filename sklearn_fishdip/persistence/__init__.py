@@ -8,7 +8,13 @@ rebuilding, pickle state), ``_folder`` (save/load folders and their manifest)
 and ``_mixin`` (the estimators' ``save``/``load``/pickle methods).
 """
 
-from ._delta import apply_delta, compute_delta, delta_payload_bytes, weight_bytes
+from ._delta import (
+    apply_delta,
+    compute_delta,
+    count_changed_parameters,
+    delta_payload_bytes,
+    weight_bytes,
+)
 from ._folder import DELTA_NAME, MANIFEST_NAME, load_estimator, read_manifest, save_estimator
 from ._json import from_json, to_json
 from ._mixin import PersistenceMixin
@@ -22,6 +28,7 @@ __all__ = [
     "PersistenceMixin",
     "apply_delta",
     "compute_delta",
+    "count_changed_parameters",
     "delta_payload_bytes",
     "from_json",
     "getstate",

@@ -54,6 +54,31 @@ def _changed(tensor, base):
     return tensor.view(as_int) != base.view(as_int)
 
 
+def count_changed_parameters(model, base) -> int:
+    """Number of parameter entries of ``model`` whose bits differ from ``base``'s.
+
+    Tied parameters count once; buffers are not counted (the estimators
+    report this as ``n_updated_parameters_``).
+
+    Parameters
+    ----------
+    model, base : torch.nn.Module
+        The fine-tuned model and its base (same architecture).
+
+    Returns
+    -------
+    int
+    """
+    import torch
+
+    base_params = dict(base.named_parameters())
+    with torch.no_grad():
+        return sum(
+            int(_changed(param.detach().to("cpu"), base_params[name].detach().to("cpu")).sum())
+            for name, param in model.named_parameters()
+        )
+
+
 def compute_delta(model, base, *, full=False):
     """The entries of ``model`` that differ from ``base``, as CPU tensors.
 
