@@ -19,6 +19,7 @@ from .models import DEFAULT_MODEL
 from .tasks import FishDipNER, FishDipRelationExtractor
 from .tasks.relation_classification import FishDipRelationClassifier
 from .tasks.srl import FishDipSRL
+from .tasks.text_classification import FishDipTextClassifier, FishDipTextRegressor
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -26,6 +27,8 @@ __all__ = [
     "FishDipRelationClassifier",
     "FishDipRelationExtractor",
     "FishDipSRL",
+    "FishDipTextClassifier",
+    "FishDipTextRegressor",
     "__version__",
     "all_estimators",
 ]

@@ -91,6 +91,8 @@ EMPTY_ANSWERS = {"ner": [], "relations": {"entities": [], "relations": []}}
 OTHER_INPUTS = {
     "relation_classification": "tests/tasks/relation_classification/test_estimator.py",
     "srl": "tests/tasks/srl/test_estimator.py",
+    "text_classification": "tests/tasks/text_classification/test_estimator.py",
+    "text_regression": "tests/tasks/text_classification/test_estimator.py",
 }
 TASKS = [task for task, _ in all_estimators() if task not in OTHER_INPUTS]
 

@@ -9,14 +9,17 @@ from ..tasks.relation_classification._episodes import FEWREL_SPLIT, sample_episo
 from ..tasks.relation_classification._io import load_fewrel, load_semeval2010
 from ..tasks.relations._io import load_spert
 from ..tasks.srl._io import load_propbank_srl, srl_spans_to_tags, srl_tags_to_spans
+from ..tasks.text_classification._io import GLUE_LABEL_NAMES, load_glue
 from ._home import get_data_home
 from ._subset import low_resource_subset
 
 __all__ = [
     "FEWREL_SPLIT",
+    "GLUE_LABEL_NAMES",
     "get_data_home",
     "load_conll",
     "load_fewrel",
+    "load_glue",
     "load_propbank_srl",
     "load_semeval2010",
     "load_spert",

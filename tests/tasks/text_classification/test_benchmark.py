@@ -1,0 +1,80 @@
+"""Smoke test of benchmarks/glue_low_resource.py on tiny TSVs and a tiny model."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from sklearn_fishdip.utils._testing import make_tiny_gpt2
+
+from ...estimator_fixtures import global_rng_untouched  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("global_rng_untouched")
+
+SCRIPT = Path(__file__).resolve().parents[3] / "benchmarks" / "glue_low_resource.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("_bench_glue_low_resource", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _write(path, header, rows):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+
+def test_quick_run_writes_scores_and_provenance(tmp_path):
+    bench = _load()
+    words = ["good", "bad", "fine", "dull", "great", "poor", "nice", "awful"]
+    sst = [f"a {word} film\t{k % 2}" for k, word in enumerate(words)]
+    _write(tmp_path / "glue" / "SST-2" / "train.tsv", "sentence\tlabel", sst * 2)
+    _write(tmp_path / "glue" / "SST-2" / "dev.tsv", "sentence\tlabel", sst)
+    header = (
+        "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore"
+    )
+    sts = [f"{k}\tg\tf\ty\to\ts\ts\tA {w} cat.\tA cat.\t{k % 5}.0" for k, w in enumerate(words)]
+    _write(tmp_path / "glue" / "STS-B" / "train.tsv", header, sts * 2)
+    _write(tmp_path / "glue" / "STS-B" / "dev.tsv", header, sts)
+    model, tokenizer = make_tiny_gpt2(n_positions=256)[:2]
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    out = tmp_path / "out.json"
+    report = bench.main(
+        [
+            "--quick",
+            "--data-dir",
+            str(tmp_path / "glue"),
+            "--tasks",
+            "SST-2,STS-B",
+            "--sizes",
+            "8",
+            "--methods",
+            "full,fish-dip",
+            "--model",
+            str(tmp_path / "model"),
+            "--json",
+            str(out),
+        ]
+    )
+    saved = json.loads(out.read_text())
+    assert saved["results"] == json.loads(json.dumps(report["results"]))
+    assert "git" in saved and saved["command"]
+    found = {(row["task"], row["method"]): row for row in saved["results"]}
+    assert set(found) == {(t, m) for t in ("SST-2", "STS-B") for m in ("full", "fish-dip")}
+    assert set(found["SST-2", "full"]["summary"]) == {"accuracy"}
+    assert set(found["STS-B", "fish-dip"]["summary"]) == {"pearson", "spearman"}
+    assert found["SST-2", "full"]["runs"][0]["seed"] == 1
+
+
+def test_subsets_are_stratified_and_seeded():
+    bench = _load()
+    X, y = [f"t{k}" for k in range(100)], [k % 4 == 0 for k in range(100)]
+    X_small, y_small = bench.subset("SST-2", X, y, 20, seed=1)
+    assert len(X_small) == 20 and sum(y_small) == 5
+    assert bench.subset("SST-2", X, y, 20, seed=1) == (X_small, y_small)
+    assert bench.task_scores("CoLA", [0, 1], [0, 1]) == {"matthews": 1.0}
+    assert set(bench.task_scores("MRPC", [0, 1], [0, 1])) == {"accuracy", "f1"}
