@@ -23,7 +23,12 @@ import sklearn_fishdip
 from sklearn_fishdip import FishDipNER, all_estimators
 from sklearn_fishdip.datasets import load_conll, low_resource_subset
 from sklearn_fishdip.sparse import DEFAULT_LEARNING_RATES
-from sklearn_fishdip.utils._testing import make_tiny_t5
+from sklearn_fishdip.tasks.relation_classification import (
+    FEWREL_SPLIT,
+    FishDipRelationClassifier,
+    load_semeval2010,
+)
+from sklearn_fishdip.utils._testing import make_tiny_bert, make_tiny_t5
 
 from .estimator_fixtures import global_rng_untouched  # noqa: F401 (used by pytestmark)
 
@@ -522,3 +527,143 @@ def test_missing_crfsuite_fails_with_an_install_hint(crf_baseline, low_resource,
         crf_baseline.main(["--data-dir", "/nonexistent"])
     with pytest.raises(SystemExit, match="pip install sklearn-crfsuite"):
         low_resource.main(["--crf", "--dataset", "conll2003", "--data-dir", "/nonexistent"])
+
+
+# ---------------------------------------------------------------------------
+# benchmarks/relation_classification.py (issue 16): tiny SemEval and FewRel
+# files and a tiny BERT (the prefix LM and the peer's frozen encoder) in tmp_path.
+# ---------------------------------------------------------------------------
+
+_RC_SENTENCES = [
+    ("<e1>John</e1> joined <e2>Google</e2> .", "Member-Collection(e1,e2)"),
+    ("<e1>Mary</e1> visited <e2>Paris</e2> today .", "Entity-Destination(e1,e2)"),
+    ("the <e1>bank</e1> of the <e2>river</e2> .", "Component-Whole(e1,e2)"),
+    ("<e1>Anna</e1> met <e2>Paul</e2> in Rome .", "Other"),
+    ("<e1>Smith</e1> founded <e2>Acme</e2> .", "Product-Producer(e2,e1)"),
+    ("the <e1>team</e1> of the <e2>city</e2> .", "Component-Whole(e1,e2)"),
+]
+
+
+@pytest.fixture
+def relation_classification(monkeypatch):
+    module = _load("relation_classification")
+    # The tiny vocabulary knows none of the natural relation names: give each label a
+    # distinct known word, so that the targets differ.
+    labels = [label for _, label in _RC_SENTENCES] + [*FEWREL_SPLIT.train, *FEWREL_SPLIT.episode]
+    words = "john mary smith paul anna berlin paris london rome new york google apple acme "
+    words += "bank university city river team game today yesterday monday he she"
+    names = dict(zip(dict.fromkeys(labels), words.split()))
+    monkeypatch.setattr(module, "LABEL_NAMES", names)
+    return module
+
+
+@pytest.fixture
+def rc_data_dir(tmp_path):
+    folder = tmp_path / "data"
+    semeval = folder / "semeval2010_task8"
+    semeval.mkdir(parents=True)
+    for name, rows in (("TRAIN_FILE.TXT", _RC_SENTENCES), ("TEST_FILE_FULL.TXT", _RC_SENTENCES)):
+        blocks = [
+            f'{i + 1}\t"{text}"\r\n{label}\r\nComment:\r\n\r\n'
+            for i, (text, label) in enumerate(rows)
+        ]
+        (semeval / name).write_text("".join(blocks), newline="")
+    words = "john mary paul anna smith berlin paris london rome google apple acme".split()
+    relations = {}
+    for r, relation in enumerate([*FEWREL_SPLIT.train, *FEWREL_SPLIT.episode]):
+        relations[relation] = [
+            {
+                "tokens": [words[(r + i) % len(words)], "met", words[(r + i + 1) % len(words)]],
+                "h": ["x", "Q1", [[0]]],
+                "t": ["y", "Q2", [[2]]],
+            }
+            for i in range(3)
+        ]
+    (folder / "fewrel").mkdir()
+    (folder / "fewrel" / "val_wiki.json").write_text(json.dumps(relations))
+    return folder
+
+
+@pytest.fixture
+def tiny_bert(tmp_path):
+    model, tokenizer = make_tiny_bert(seed=0, hidden_size=16, max_position_embeddings=64)
+    path = tmp_path / "tiny_bert"
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+def _rc_argv(data_dir, tiny_bert, tmp_path, *extra):
+    return [
+        "--quick",
+        "--peer",
+        "--model",
+        tiny_bert,
+        "--model-kind",
+        "prefix-lm",
+        "--data-dir",
+        str(data_dir),
+        "--json",
+        str(tmp_path / "out" / "rc.json"),
+        "--device",
+        "cpu",
+        "--batch-size",
+        "2",
+        *extra,
+    ]
+
+
+def test_relation_classification_semeval_runs_and_resumes(
+    relation_classification, rc_data_dir, tiny_bert, tmp_path, capsys
+):
+    argv = _rc_argv(rc_data_dir, tiny_bert, tmp_path, "--fractions", "0.5", "--max-test", "3")
+    argv += ["--strategies", "full,fish-dip"]
+    results = relation_classification.main(argv)
+    assert [run["strategy"] for run in results["runs"]] == ["full", "fish-dip", "peer"]
+    X_train, y_train = load_semeval2010(rc_data_dir / "semeval2010_task8" / "TRAIN_FILE.TXT")
+    _, y_sub = low_resource_subset(X_train, y_train, 0.5, random_state=1)
+    for run in results["runs"]:
+        assert "error" not in run, run.get("error")
+        assert (run["dataset"], run["fraction"], run["seed"]) == ("semeval2010", 0.5, 1)
+        assert (run["n_train"], run["n_test"]) == (len(y_sub), 3)
+        assert 0 <= run["accuracy"] <= 1 and 0 <= run["macro_f1"] <= 1
+        assert run["fit_s"] > 0 and run["n_updated_parameters"] > 0
+    written = json.loads((tmp_path / "out" / "rc.json").read_text())
+    assert written["metadata"]["complete"] is True
+    assert [row["strategy"] for row in written["summary"]] == ["full", "fish-dip", "peer"]
+    assert "mean ± std over seeds" in capsys.readouterr().out
+    # --resume with the same settings trains nothing again.
+    again = relation_classification.main([*argv, "--resume"])
+    assert [run["fit_s"] for run in again["runs"]] == [run["fit_s"] for run in results["runs"]]
+
+
+def test_relation_classification_fewrel_episodes_start_from_the_base(
+    relation_classification, rc_data_dir, tiny_bert, tmp_path, monkeypatch
+):
+    starts = []
+    fit = FishDipRelationClassifier.fit
+
+    def recording_fit(self, X, y):
+        starts.append((self.model, sorted(set(y))))
+        return fit(self, X, y)
+
+    monkeypatch.setattr(FishDipRelationClassifier, "fit", recording_fit)
+    argv = _rc_argv(rc_data_dir, tiny_bert, tmp_path, "--dataset", "fewrel", "--fractions", "1")
+    argv += ["--n-query", "1", "--episode-settings", "5way1shot"]
+    results = relation_classification.main(argv)
+    assert [run["strategy"] for run in results["runs"]] == ["fish-dip", "peer"]
+    for run in results["runs"]:
+        assert "error" not in run, run.get("error")
+        assert (run["setting"], run["n_way"], run["k_shot"], run["n_test"]) == (
+            "5way1shot",
+            5,
+            1,
+            5,
+        )
+    # The base sees the 10 training relations only; the episode starts from its saved weights.
+    (base_model, base_labels), (episode_model, episode_labels) = starts
+    assert base_model == tiny_bert and base_labels == sorted(FEWREL_SPLIT.train)
+    assert episode_model != tiny_bert and set(episode_labels) <= set(FEWREL_SPLIT.episode)
+    assert results["runs"][0]["base_n_train"] == results["runs"][0]["n_train"] == 30
+    assert results["runs"][1]["n_train"] == 0 and results["runs"][1]["n_support"] == 5
+    assert not Path(episode_model).exists()  # the saved base is removed at the end
