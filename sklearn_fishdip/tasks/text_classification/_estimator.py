@@ -363,3 +363,19 @@ class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):
         ndarray of float of shape (n_samples,)
         """
         return self.predict_distribution(X) @ np.asarray(self.values_, dtype=float)
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination (R²) of :meth:`predict` against ``y``.
+
+        Parameters
+        ----------
+        X : list of str, or list of (str, str)
+        y : array-like of float
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        float
+        """
+        # scikit-learn's R², with a docstring the API reference can render.
+        return super().score(X, y, sample_weight=sample_weight)
