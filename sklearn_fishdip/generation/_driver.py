@@ -8,6 +8,7 @@ from ..augmented._entities import escape_tokens
 from ..models import ModelAdapter, adapter_for_model
 from ..utils._validation import check_tokens
 from ._grammar import AugmentedGrammar
+from ._inference import inference_on
 from ._tokens import _check_positive
 
 __all__ = ["generate_augmented"]
@@ -97,7 +98,6 @@ def generate_augmented(
     continues its left-padded prompts (source and separator); a prefix LM
     generates with its own greedy or beam search.
     """
-    import torch
 
     sources = [check_tokens(source, index=i) for i, source in enumerate(_as_list(sources))]
     _check_positive(num_beams, "num_beams")
@@ -134,39 +134,28 @@ def generate_augmented(
                 f"got {len(source_texts)} items"
             )
         texts = [input_prefix + text for text in source_texts]
-    model_device = next(model.parameters()).device
-    device = model_device if device is None else torch.device(device)
-    was_training = model.training
     outputs = []
-    try:
-        if device != model_device:
-            model.to(device)
-        model.eval()
-        with torch.inference_mode():
-            for begin in range(0, len(sources), batch_size):
-                batch_texts = texts[begin : begin + batch_size]
-                if max_new_tokens is None:
-                    lengths = tokenizer(batch_texts, add_special_tokens=False)["input_ids"]
-                    budgets = [2 * len(ids) + 20 for ids in lengths]
-                else:
-                    budgets = [max_new_tokens] * len(batch_texts)
-                outputs.extend(
-                    adapter.generate(
-                        model,
-                        tokenizer,
-                        sources[begin : begin + batch_size],
-                        batch_texts,
-                        grammar=grammar,
-                        num_beams=num_beams,
-                        budgets=budgets,
-                        max_source_length=max_source_length,
-                        device=device,
-                    )
+    with inference_on(model, device) as device:
+        for begin in range(0, len(sources), batch_size):
+            batch_texts = texts[begin : begin + batch_size]
+            if max_new_tokens is None:
+                lengths = tokenizer(batch_texts, add_special_tokens=False)["input_ids"]
+                budgets = [2 * len(ids) + 20 for ids in lengths]
+            else:
+                budgets = [max_new_tokens] * len(batch_texts)
+            outputs.extend(
+                adapter.generate(
+                    model,
+                    tokenizer,
+                    sources[begin : begin + batch_size],
+                    batch_texts,
+                    grammar=grammar,
+                    num_beams=num_beams,
+                    budgets=budgets,
+                    max_source_length=max_source_length,
+                    device=device,
                 )
-    finally:
-        model.train(was_training)
-        if device != model_device:
-            model.to(model_device)
+            )
     return [" ".join(text.split()) for text in outputs]
 
 

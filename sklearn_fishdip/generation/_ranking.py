@@ -19,6 +19,7 @@ import numpy as np
 
 from ..models import IGNORE_INDEX, ModelAdapter, adapter_for_model
 from ..sparse._seq2seq import iter_chunks, resolve_pad_token_id, token_losses
+from ._inference import inference_on
 
 __all__ = ["candidate_choices", "score_candidates"]
 
@@ -172,28 +173,17 @@ def score_candidates(
             examples.append(example)
 
     pad_token_id = resolve_pad_token_id(model, tokenizer.pad_token_id)
-    model_device = next(model.parameters()).device
-    device = model_device if device is None else torch.device(device)
-    was_training = model.training
     scores = []
-    try:
-        if device != model_device:
-            model.to(device)
-        model.eval()
-        with torch.inference_mode():
-            for batch in iter_chunks(examples, batch_size, pad_token_id, device, adapter):
-                labels = batch["labels"]
-                per_sample, _ = token_losses(
-                    adapter.logits(model, batch),
-                    labels,
-                    batch.get("allowed_ids"),
-                    batch.get("allowed_mask"),
-                )
-                # token_losses averages per sample; the ranking needs the sum.
-                counts = (labels != IGNORE_INDEX).sum(dim=1)
-                scores.append(-(per_sample * counts).double().cpu())
-    finally:
-        model.train(was_training)
-        if device != model_device:
-            model.to(model_device)
+    with inference_on(model, device) as device:
+        for batch in iter_chunks(examples, batch_size, pad_token_id, device, adapter):
+            labels = batch["labels"]
+            per_sample, _ = token_losses(
+                adapter.logits(model, batch),
+                labels,
+                batch.get("allowed_ids"),
+                batch.get("allowed_mask"),
+            )
+            # token_losses averages per sample; the ranking needs the sum.
+            counts = (labels != IGNORE_INDEX).sum(dim=1)
+            scores.append(-(per_sample * counts).double().cpu())
     return torch.cat(scores).numpy().reshape(len(sources), n_candidates)
