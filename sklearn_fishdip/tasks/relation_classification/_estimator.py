@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
@@ -236,16 +237,11 @@ class FishDipRelationClassifier(ClassifierMixin, BaseFishDip):
         ndarray of shape (n_examples, n_classes)
             Columns in the order of ``classes_``; rows sum to one.
         """
-        scores = self._candidate_scores(X)
-        scores = scores - scores.max(axis=1, keepdims=True)
-        probabilities = np.exp(scores)
-        return probabilities / probabilities.sum(axis=1, keepdims=True)
+        return softmax(self._candidate_scores(X), axis=1)
 
     def predict_log_proba(self, X):
         """The logarithm of :meth:`predict_proba`."""
-        scores = self._candidate_scores(X)
-        top = scores.max(axis=1, keepdims=True)
-        return scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+        return log_softmax(self._candidate_scores(X), axis=1)
 
     def predict(self, X):
         """The most likely known relation of each example.

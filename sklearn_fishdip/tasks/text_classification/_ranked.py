@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import log_softmax
 from sklearn.utils.validation import check_is_fitted
 
 from ..._base import BaseFishDip
@@ -122,6 +123,4 @@ class RankedTextEstimator(BaseFishDip):
         )
 
     def _log_proba(self, X):
-        scores = self._candidate_scores(X)
-        top = scores.max(axis=1, keepdims=True)
-        return scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+        return log_softmax(self._candidate_scores(X), axis=1)
