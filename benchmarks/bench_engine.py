@@ -18,11 +18,9 @@ Run from the repository root::
 """
 
 import argparse
-import datetime
 import json
 import os
 import platform
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -31,10 +29,11 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # Runs from a checkout without installing the package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import transformers  # noqa: E402
+from _provenance import provenance  # noqa: E402
 
 from sklearn_fishdip.augmented import encode_ner  # noqa: E402
 from sklearn_fishdip.datasets import load_conll  # noqa: E402
@@ -375,14 +374,8 @@ def main(argv=None):
             "device_name": (
                 torch.cuda.get_device_name() if device == "cuda" else platform.machine()
             ),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "python": platform.python_version(),
             "n_parameters": index.numel(),
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "command": shlex.join([sys.executable.rsplit("/", 1)[-1], *sys.argv]),
+            **provenance(__file__, argv),
             "quick": args.quick,
             "protocol": protocol,
             "seed": args.seed,

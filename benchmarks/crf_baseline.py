@@ -18,12 +18,8 @@ writes JSON (default ``benchmarks/results/crf_baseline.json``).
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np  # noqa: E402
+from _provenance import provenance  # noqa: E402
 
 from sklearn_fishdip.datasets import load_conll, low_resource_subset  # noqa: E402
 from sklearn_fishdip.metrics import entity_precision_recall_f1  # noqa: E402
@@ -226,24 +223,6 @@ def run_crf(X_train, y_train, X_test, y_test, *, uncased=False, **crf_params):
     }
 
 
-def git_state():
-    """The checkout's commit and whether it has uncommitted changes (None outside git)."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return {"commit": commit, "dirty": bool(dirty)}
-
-
 def mean_std(values):
     """Mean and sample standard deviation (ddof=1; None for fewer than 2 values).
 
@@ -384,10 +363,7 @@ def main(argv=None):
 
     results = {
         "metadata": {
-            # In-process calls pass argv; sys.argv is then someone else's.
-            "command": shlex.join(["python", *(sys.argv if argv is None else [__file__, *argv])]),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "python": platform.python_version(),
+            **provenance(__file__, argv, libraries=()),
             "sklearn_crfsuite": getattr(crfsuite, "__version__", "unknown"),
             "python_crfsuite": getattr(pycrfsuite, "__version__", "unknown"),
             "cpu_count": os.cpu_count(),

@@ -28,12 +28,9 @@ configuration.
 """
 
 import argparse
-import datetime
 import json
 import os
 import pickle
-import platform
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -47,8 +44,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import crf_baseline  # noqa: E402  (git_state: the provenance every benchmark records)
 import torch  # noqa: E402
+from _provenance import provenance  # noqa: E402
 
 from sklearn_fishdip import DEFAULT_MODEL, FishDipNER  # noqa: E402
 from sklearn_fishdip.datasets import load_conll  # noqa: E402
@@ -188,16 +185,9 @@ def main(argv=None):
     partitions = [X[i : i + args.partition_size] for i in range(0, len(X), args.partition_size)]
     estimator, fit_s = fitted_estimator(args)
     blob = pickle.dumps(estimator)
-    command = ["python", *sys.argv] if argv is None else ["python", __file__, *argv]
     results = {
         "metadata": {
-            "command": shlex.join(command),
-            "git": crf_baseline.git_state(),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "dask": _version("distributed"),
-            "cpu_count": os.cpu_count(),
+            **provenance(__file__, argv, libraries=("dask", "distributed")),
             "model": args.load or args.model,
             "n_train": None if args.load else args.n_train,
             "epochs": None if args.load else args.epochs,
@@ -242,15 +232,6 @@ def main(argv=None):
     print(f"same predictions in every configuration: {results['metadata']['same_predictions']}")
     print(f"wrote {path}")
     return results
-
-
-def _version(distribution):
-    import importlib.metadata
-
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
 
 
 if __name__ == "__main__":

@@ -19,11 +19,8 @@ with the command and git commit.
 """
 
 import argparse
-import datetime
 import json
 import os
-import platform
-import shlex
 import socket
 import subprocess
 import sys
@@ -37,9 +34,9 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-import crf_baseline  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _provenance import provenance  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "conll2003" / "train.txt"
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "distributed_bytes.json"
@@ -155,11 +152,7 @@ def main(argv=None):
     records = launch(args, argv)
     results = {
         "metadata": {
-            "command": shlex.join(["python", "benchmarks/distributed_bytes.py", *argv]),
-            "git": crf_baseline.git_state(),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
+            **provenance(__file__, argv),
             "backend": "gloo",
             "world_size": args.nproc,
             "settings": {k: v for k, v in vars(args).items() if k not in ("json",)},

@@ -29,10 +29,7 @@ command, the checkout's commit and the machine.
 """
 
 import argparse
-import datetime
 import json
-import platform
-import shlex
 import sys
 import tempfile
 import time
@@ -44,7 +41,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
-from crf_baseline import format_mean_std, git_state, mean_std, parse_int_list  # noqa: E402
+from _provenance import LIBRARIES, provenance  # noqa: E402
+from crf_baseline import format_mean_std, mean_std, parse_int_list  # noqa: E402
 from scipy.stats import pearsonr, spearmanr  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
@@ -231,6 +229,12 @@ def parse_args(argv=None):
     parser.add_argument("--setfit-iterations", type=int, default=20)
     parser.add_argument("--dev-limit", type=int, default=None, help="score on a dev prefix")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the runs --json already holds (same settings)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 1 epoch")
     args = parser.parse_args(argv)
     if args.quick:
@@ -246,9 +250,90 @@ def parse_args(argv=None):
     return args
 
 
+def _summaries(records, args):
+    """One row per (task, size, method): its runs and each metric's mean and std over seeds."""
+    rows = []
+    for task in dict.fromkeys(r["task"] for r in records):
+        for size in args.sizes:
+            for method in args.methods:
+                runs = [
+                    {k: v for k, v in r.items() if k not in ("task", "size", "method")}
+                    for r in records
+                    if (r["task"], r["size"], r["method"]) == (task, size, method)
+                ]
+                if not runs:
+                    continue
+                metrics = [key for key in runs[0] if key not in ("seed", "seconds")]
+                summary = {
+                    key: dict(zip(("mean", "std"), mean_std([r[key] for r in runs])))
+                    for key in metrics
+                }
+                rows.append(
+                    {"task": task, "size": size, "method": method, "runs": runs, "summary": summary}
+                )
+    return rows
+
+
+def _previous_runs(args):
+    """Runs of an earlier call with the same settings (``--resume``); others are run again."""
+    if not (args.resume and args.json.exists()):
+        return []
+    previous = json.loads(args.json.read_text())
+    if previous.get("settings", {}).get("training") != _training_settings(args):
+        print(f"{args.json}: other training settings; starting over")
+        return []
+    return [
+        {"task": row["task"], "size": row["size"], "method": row["method"], **run}
+        for row in previous.get("results", [])
+        for run in row["runs"]
+    ]
+
+
+def _training_settings(args):
+    """The settings a finished run depends on: a resumed call must share them."""
+    names = (
+        "model",
+        "minilm",
+        "max_epochs",
+        "batch_size",
+        "max_source_length",
+        "keep_ratio",
+        "refresh_every",
+        "head_lr",
+        "setfit_iterations",
+        "dev_limit",
+    )
+    return {name: str(getattr(args, name)) for name in names}
+
+
 def main(argv=None):
     args = parse_args(argv)
-    results = []
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    records = _previous_runs(args)
+    done = {(r["task"], r["size"], r["method"], r["seed"]) for r in records}
+    settings = {
+        **{
+            key: str(value) if isinstance(value, Path) else value
+            for key, value in vars(args).items()
+        },
+        "training": _training_settings(args),
+    }
+
+    def write():
+        # After every run: a long grid survives an interruption (``--resume``).
+        report = {
+            **provenance(__file__, argv, libraries=(*LIBRARIES, "setfit", "sentence-transformers")),
+            "settings": settings,
+            "results": _summaries(records, args),
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1))
+        return report
+
+    report = write()
     for task in args.tasks:
         X_train, y_train = load_glue(args.data_dir, task, "train")
         X_dev, y_dev = load_glue(args.data_dir, task, "dev")
@@ -256,55 +341,47 @@ def main(argv=None):
         X_dev, y_dev = X_dev[: args.dev_limit], y_dev[: args.dev_limit]
         for size in args.sizes:
             for method in args.methods:
-                runs = []
                 for seed in args.seeds:
+                    if (task, size, method, seed) in done:
+                        continue
                     X, y = subset(task, X_train, y_train, size, seed)
                     start = time.perf_counter()
                     predicted = run_method(method, task, X, y, X_dev, args, seed)
                     seconds = time.perf_counter() - start
                     if predicted is None:
+                        print(f"{task} n={size} {method}: not applicable")
                         break
-                    runs.append(
-                        {"seed": seed, "seconds": seconds, **task_scores(task, y_dev, predicted)}
+                    scores = task_scores(task, y_dev, predicted)
+                    records.append(
+                        {
+                            "task": task,
+                            "size": size,
+                            "method": method,
+                            "seed": seed,
+                            "seconds": seconds,
+                            **scores,
+                        }
                     )
-                if not runs:
-                    print(f"{task} n={size} {method}: not applicable")
-                    continue
-                metrics = [key for key in runs[0] if key not in ("seed", "seconds")]
-                summary = {
-                    key: dict(zip(("mean", "std"), mean_std([r[key] for r in runs])))
-                    for key in metrics
-                }
-                results.append(
-                    {"task": task, "size": size, "method": method, "runs": runs, "summary": summary}
-                )
-                text = ", ".join(
-                    f"{key} {format_mean_std(value['mean'], value['std'])}"
-                    for key, value in summary.items()
-                )
-                print(f"{task} n={size} {method}: {text}", flush=True)
-    import torch
-
-    report = {
-        "command": shlex.join([sys.executable, *sys.argv]),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        "git": git_state(),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-        },
-        "settings": {
-            key: str(value) if isinstance(value, Path) else value
-            for key, value in vars(args).items()
-        },
-        "results": results,
-    }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=1))
+                    report = write()
+                    text = ", ".join(f"{key} {value:.3f}" for key, value in scores.items())
+                    print(
+                        f"{task} n={size} {method} seed {seed}: {text} ({seconds:.0f} s)",
+                        flush=True,
+                    )
+    print_table(report["results"])
     print(f"wrote {args.json}")
     return report
+
+
+def print_table(rows):
+    """Each (task, size, method) row: every metric as mean ± std over its seeds."""
+    print(f"{'task':<6} {'n':>5} {'method':<9} {'seeds':>5}  scores")
+    for row in rows:
+        text = ", ".join(
+            f"{key} {format_mean_std(value['mean'], value['std'])}"
+            for key, value in row["summary"].items()
+        )
+        print(f"{row['task']:<6} {row['size']:>5} {row['method']:<9} {len(row['runs']):>5}  {text}")
 
 
 if __name__ == "__main__":

