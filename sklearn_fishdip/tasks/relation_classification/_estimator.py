@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.special import log_softmax, softmax
-from sklearn.base import ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ..._base import BaseFishDip
 from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ...augmented._entities import escape_tokens
-from ...generation import candidate_choices, score_candidates
 from ...models import DEFAULT_MODEL, adapter_for_model
-from ...utils._validation import check_same_length, check_tokens
+from ...utils._validation import check_tokens
+from .._ranking import RankedEstimator, RankingClassifierMixin
 from ._codec import RelationClassificationCodec, check_relation_inputs
 from ._io import SemEvalFiles
 
 __all__ = ["FishDipRelationClassifier"]
 
 
-class FishDipRelationClassifier(ClassifierMixin, BaseFishDip):
+class FishDipRelationClassifier(RankingClassifierMixin, RankedEstimator):
     __doc__ = f"""Relation classifier (head and tail entity given) trained by FISH-DIP sparse
     fine-tuning.
 
@@ -65,6 +61,7 @@ class FishDipRelationClassifier(ClassifierMixin, BaseFishDip):
     """
 
     task = "relation_classification"
+    _label_noun = "relation"
     codec = RelationClassificationCodec()
     files = SemEvalFiles()
 
@@ -187,17 +184,6 @@ class FishDipRelationClassifier(ClassifierMixin, BaseFishDip):
         # What _add_grammar_choices needs: the example's candidate targets.
         return self.codec.source(words, x), target, candidates, cut
 
-    def _add_grammar_choices(self, loaded, grammar, examples, kept):
-        # The classifier's decoder may only write a known relation's target:
-        # its choices at each position are those the candidates leave there.
-        model, tokenizer, adapter = loaded.model, loaded.tokenizer, loaded.adapter
-        for example, candidates in zip(examples, kept):
-            candidate_ids = adapter.encode_targets(model, tokenizer, candidates)
-            candidate_ids = [list(ids) for ids in candidate_ids]
-            if example["labels"] in candidate_ids:  # not when the target was cut
-                choices = candidate_choices(candidate_ids)
-                example["allowed"] = choices[candidate_ids.index(example["labels"])]
-
     # Public API -----------------------------------------------------------
 
     def fit(self, X, y):
@@ -224,72 +210,6 @@ class FishDipRelationClassifier(ClassifierMixin, BaseFishDip):
         """
         return super().fit(X, y)
 
-    def predict_proba(self, X):
-        """The probability of each known relation, normalized over them.
-
-        Parameters
-        ----------
-        X : list of dict
-            ``{"tokens": [...], "head": (start, end), "tail": (start, end)}``.
-
-        Returns
-        -------
-        ndarray of shape (n_examples, n_classes)
-            Columns in the order of ``classes_``; rows sum to one.
-        """
-        return softmax(self._candidate_scores(X), axis=1)
-
-    def predict_log_proba(self, X):
-        """The logarithm of :meth:`predict_proba`."""
-        return log_softmax(self._candidate_scores(X), axis=1)
-
-    def predict(self, X):
-        """The most likely known relation of each example.
-
-        Parameters
-        ----------
-        X : list of dict
-            ``{"tokens": [...], "head": (start, end), "tail": (start, end)}``.
-
-        Returns
-        -------
-        ndarray of str
-            One label of ``classes_`` per example.
-        """
-        return np.asarray(self.classes_)[self._candidate_scores(X).argmax(axis=1)]
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy of :meth:`predict` on ``X`` against the labels ``y``.
-
-        Parameters
-        ----------
-        X : list of dict
-        y : list of str
-        sample_weight : array-like of shape (n_examples,), default=None
-
-        Returns
-        -------
-        float
-
-        Raises
-        ------
-        ValueError
-            If a label of ``y`` was not seen in ``fit`` (the model cannot
-            predict it, so the score would silently count it wrong).
-        """
-        from sklearn.metrics import accuracy_score
-
-        check_is_fitted(self)
-        check_same_length(X, y)
-        known = set(np.asarray(self.classes_).tolist())
-        for index, label in enumerate(y):
-            if label not in known:
-                raise ValueError(
-                    f"y[{index}] is {label!r}, a relation not seen in fit; the estimator only "
-                    f"predicts {sorted(known)}"
-                )
-        return float(accuracy_score(list(y), self.predict(X), sample_weight=sample_weight))
-
     def _candidate_scores(self, X):
         """Summed log-likelihood of every known relation's target, per example."""
         check_is_fitted(self)
@@ -302,13 +222,4 @@ class FishDipRelationClassifier(ClassifierMixin, BaseFishDip):
             words = escape_tokens(x["tokens"])
             sources.append(self.codec.source(words, x))
             candidates.append(self.codec.candidates(self, words, x))
-        return score_candidates(
-            model,
-            tokenizer,
-            adapter,
-            sources,
-            candidates,
-            batch_size=max(self.batch_size, 16),
-            device=self._resolve_device(),
-            restrict=self.training_loss_ == "grammar",
-        )
+        return self._rank(model, tokenizer, adapter, sources, candidates)

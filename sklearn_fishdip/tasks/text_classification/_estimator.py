@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import ClassifierMixin, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import RegressorMixin
 
 from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ...models import DEFAULT_MODEL
-from ...utils._validation import check_same_length
+from .._ranking import RankingClassifierMixin
 from ._codec import TextClassificationCodec, TextRegressionCodec
 from ._ranked import RankedTextEstimator
 
@@ -31,7 +30,7 @@ _COMMON_DOC = """
     in ranking."""
 
 
-class FishDipTextClassifier(ClassifierMixin, RankedTextEstimator):
+class FishDipTextClassifier(RankingClassifierMixin, RankedTextEstimator):
     __doc__ = f"""Text and text-pair classifier (GLUE-style) trained by FISH-DIP sparse
     fine-tuning.
 
@@ -138,94 +137,6 @@ class FishDipTextClassifier(ClassifierMixin, RankedTextEstimator):
             ``y`` holds one class; the message names the item.
         """
         return super().fit(X, y)
-
-    def predict_log_proba(self, X):
-        """The logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : list of str, or list of (str, str)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-        """
-        return self._log_proba(X)
-
-    def predict_proba(self, X):
-        """The probability of each class, normalized over the known classes.
-
-        Parameters
-        ----------
-        X : list of str, or list of (str, str)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``; rows sum to one.
-        """
-        return np.exp(self._log_proba(X))
-
-    def decision_function(self, X):
-        """Confidence scores: the log-odds of ``classes_[1]`` (binary), else log-probabilities.
-
-        Parameters
-        ----------
-        X : list of str, or list of (str, str)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) or (n_samples, n_classes)
-            As scikit-learn's classifiers: positive values favour ``classes_[1]``.
-        """
-        log_proba = self._log_proba(X)
-        return log_proba[:, 1] - log_proba[:, 0] if log_proba.shape[1] == 2 else log_proba
-
-    def predict(self, X):
-        """The most likely class of each item.
-
-        Parameters
-        ----------
-        X : list of str, or list of (str, str)
-
-        Returns
-        -------
-        ndarray
-            One label of ``classes_`` per item.
-        """
-        return np.asarray(self.classes_)[self._candidate_scores(X).argmax(axis=1)]
-
-    def score(self, X, y, sample_weight=None):
-        """Accuracy of :meth:`predict` on ``X`` against the labels ``y``.
-
-        Parameters
-        ----------
-        X : list of str, or list of (str, str)
-        y : list
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        float
-
-        Raises
-        ------
-        ValueError
-            If a label of ``y`` was not seen in ``fit`` (the model cannot
-            predict it, so the score would silently count it wrong).
-        """
-        from sklearn.metrics import accuracy_score
-
-        check_is_fitted(self)
-        check_same_length(X, y)
-        known = set(np.asarray(self.classes_).tolist())
-        for index, label in enumerate(y):
-            if (label.item() if isinstance(label, np.generic) else label) not in known:
-                raise ValueError(
-                    f"y[{index}] is {label!r}, a label not seen in fit; the estimator only "
-                    f"predicts {sorted(known)}"
-                )
-        return float(accuracy_score(list(y), self.predict(X), sample_weight=sample_weight))
 
 
 class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_softmax
 from sklearn.utils.validation import check_is_fitted
 
-from ..._base import BaseFishDip
-from ...generation import candidate_choices, score_candidates
 from ...models import adapter_for_model
 from ...utils._validation import check_same_length
+from .._ranking import RankedEstimator
 from ._codec import check_texts, format_source
 
 __all__ = ["RankedTextEstimator"]
 
 
-class RankedTextEstimator(BaseFishDip):
+class RankedTextEstimator(RankedEstimator):
     """What the text classifier and regressor share: inputs, sources and ranking.
 
     A subclass's codec gives ``target(estimator, y_i)`` and
@@ -94,16 +92,6 @@ class RankedTextEstimator(BaseFishDip):
         candidates = self.codec.candidates(self)
         return sources[0], self.codec.target(self, target), candidates, cut[0]
 
-    def _add_grammar_choices(self, loaded, grammar, examples, kept):
-        # The decoder may only write a known target: its choices at each
-        # position are those the candidates leave there (one list for all).
-        model, tokenizer, adapter = loaded.model, loaded.tokenizer, loaded.adapter
-        candidate_ids = [list(ids) for ids in adapter.encode_targets(model, tokenizer, kept[0])]
-        choices = candidate_choices(candidate_ids)
-        for example in examples:
-            if example["labels"] in candidate_ids:  # not when the target was cut
-                example["allowed"] = choices[candidate_ids.index(example["labels"])]
-
     def _candidate_scores(self, X):
         """Summed log-likelihood of every candidate target, per item."""
         check_is_fitted(self)
@@ -111,16 +99,4 @@ class RankedTextEstimator(BaseFishDip):
         model, tokenizer = self.model_, self.tokenizer_
         adapter = adapter_for_model(model, tokenizer)
         sources, _ = self._sources(model, tokenizer, adapter, X)
-        return score_candidates(
-            model,
-            tokenizer,
-            adapter,
-            sources,
-            self.codec.candidates(self),
-            batch_size=max(self.batch_size, 16),
-            device=self._resolve_device(),
-            restrict=self.training_loss_ == "grammar",
-        )
-
-    def _log_proba(self, X):
-        return log_softmax(self._candidate_scores(X), axis=1)
+        return self._rank(model, tokenizer, adapter, sources, self.codec.candidates(self))

@@ -79,6 +79,11 @@ def test_probabilities_are_normalized_over_the_known_relations(fitted):
     assert (proba > 0).all()
     np.testing.assert_array_equal(fitted.classes_[proba.argmax(axis=1)], fitted.predict(X))
     np.testing.assert_allclose(np.exp(fitted.predict_log_proba(X)), proba, rtol=1e-10)
+    # More than two classes: the decision function is the log-probabilities, as for
+    # scikit-learn's multiclass classifiers, and ranks the classes as predict does.
+    decision = fitted.decision_function(X)
+    np.testing.assert_allclose(decision, np.log(proba), rtol=1e-6)
+    np.testing.assert_array_equal(fitted.classes_[decision.argmax(axis=1)], fitted.predict(X))
 
 
 def test_predict_leaves_the_estimator_unchanged(fitted):
