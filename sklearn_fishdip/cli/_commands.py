@@ -145,6 +145,8 @@ def cmd_fit(args):
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
     )
+    if args.label_name:
+        params["label_names"] = dict(args.label_name)
     # --scheme goes to the tasks whose estimator reads tags in a scheme.
     reads_tags = "scheme" in cls().get_params(deep=False)
     if reads_tags:

@@ -32,6 +32,13 @@ def _positive_float(text):
     return value
 
 
+def _label_name(text):
+    label, sep, name = text.partition("=")
+    if not sep or not label.strip() or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected LABEL=NAME, got {text!r}")
+    return label.strip(), name.strip()
+
+
 def build_parser():
     """The argument parser of ``fishdip``.
 
@@ -149,6 +156,15 @@ def build_parser():
         default="IOB2",
         choices=("IOB2", "IOB1", "IOBES", "BILOU"),
         help="tagging scheme of the file, for tasks read as tags (default: IOB2)",
+    )
+    fit.add_argument(
+        "--label-name",
+        type=_label_name,
+        action="append",
+        default=None,
+        metavar="LABEL=NAME",
+        help="the natural name the model writes for a label, e.g. --label-name 0=negative "
+        "--label-name PER=person (repeatable; default: the library's names)",
     )
     fit.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
     fit.add_argument("--out", required=True, metavar="DIR", help="folder to save the model to")

@@ -3,7 +3,7 @@
 The folder holds the task's codec (``_codec``: texts, pairs, labels and
 scores <-> augmented text), its estimators (``_estimator``:
 :class:`FishDipTextClassifier`, :class:`FishDipTextRegressor`) and its files
-(``_io``: the GLUE TSV reader).
+(``_io``: the GLUE TSV reader and the command line's files).
 """
 
 from ._codec import (
@@ -16,7 +16,7 @@ from ._codec import (
     score_grid,
 )
 from ._estimator import FishDipTextClassifier, FishDipTextRegressor
-from ._io import GLUE_LABEL_NAMES, GLUE_TASKS, load_glue
+from ._io import GLUE_LABEL_NAMES, GLUE_TASKS, TextFiles, load_glue
 
 __all__ = [
     "GLUE_LABEL_NAMES",
@@ -25,6 +25,7 @@ __all__ = [
     "FishDipTextClassifier",
     "FishDipTextRegressor",
     "TextClassificationCodec",
+    "TextFiles",
     "TextRegressionCodec",
     "check_texts",
     "class_verbalizer",

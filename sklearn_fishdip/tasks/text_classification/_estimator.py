@@ -9,6 +9,7 @@ from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ...models import DEFAULT_MODEL
 from .._ranking import RankingClassifierMixin
 from ._codec import TextClassificationCodec, TextRegressionCodec
+from ._io import TextFiles
 from ._ranked import RankedTextEstimator
 
 __all__ = ["FishDipTextClassifier", "FishDipTextRegressor"]
@@ -67,6 +68,7 @@ class FishDipTextClassifier(RankingClassifierMixin, RankedTextEstimator):
 
     task = "text_classification"
     codec = TextClassificationCodec()
+    files = TextFiles()
 
     def __init__(
         self,
@@ -168,6 +170,7 @@ class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):
 
     task = "text_regression"
     codec = TextRegressionCodec()
+    files = TextFiles(regression=True)
 
     def __init__(
         self,

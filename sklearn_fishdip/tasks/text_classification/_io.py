@@ -1,10 +1,17 @@
-"""The GLUE TSV files of SST-2, RTE, MRPC, CoLA and STS-B."""
+"""Text classification files: the GLUE TSVs (SST-2, RTE, MRPC, CoLA, STS-B) and the
+command line's tab-separated files."""
 
 from __future__ import annotations
 
+import math
+import os
 from pathlib import Path
 
-__all__ = ["GLUE_LABEL_NAMES", "GLUE_TASKS", "load_glue"]
+import numpy as np
+
+from .._files import TaskFiles
+
+__all__ = ["GLUE_LABEL_NAMES", "GLUE_TASKS", "TextFiles", "load_glue"]
 
 # task -> (columns of text_a and text_b (None: single text), label column, has a header).
 # Column numbers count from 0; a negative one counts from the end (STS-B rows
@@ -130,3 +137,132 @@ def _label(text, name, where):
         return value
     except ValueError:
         raise ValueError(f"{where}: bad {name} label {text!r}") from None
+
+
+# Header names of the columns TextFiles reads, lower-cased: the library's own,
+# then those of the GLUE files (SST-2, RTE, MRPC, STS-B), so a GLUE dev file
+# can be given as it is.
+_TEXT_A_COLUMNS = ("text", "text_a", "sentence", "sentence1", "#1 string")
+_TEXT_B_COLUMNS = ("text_b", "sentence2", "#2 string")
+_LABEL_COLUMNS = ("label", "score", "quality")
+
+
+def _column(names, accepted):
+    return next((names.index(name) for name in accepted if name in names), None)
+
+
+class TextFiles(TaskFiles):
+    """Tab-separated text files for the command line (see :class:`~.._files.TaskFiles`).
+
+    The first line is a header naming the columns: ``text`` (or ``text_a``
+    and ``text_b`` for pairs) and ``label``; other columns are ignored. The
+    GLUE files' own names are accepted too (``sentence``, ``sentence1``,
+    ``sentence2``, ``#1 String``, ``#2 String``, ``score``, ``Quality``), so
+    the SST-2, RTE, MRPC and STS-B files are read as they are; CoLA's have no
+    header and need one. Labels are read as strings, or as numbers for the
+    regressor (``regression=True``).
+
+    ``write`` writes the text columns and a ``prediction`` column (and the
+    gold ``label`` when known), with a header.
+    """
+
+    description = "tab-separated files with a header: text (or text_a, text_b), label"
+    output = "writes the text columns and a 'prediction' column, tab-separated, with a header."
+
+    def __init__(self, regression=False):
+        self.regression = regression
+        self.report = (
+            "Pearson and Spearman correlations and R2."
+            if regression
+            else "accuracy, macro F1 and the Matthews correlation."
+        )
+
+    def read(self, path, *, gold):
+        path = os.fspath(path)
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline().rstrip("\r\n")
+            names = [name.strip().lower() for name in header.split("\t")]
+            first, second = _column(names, _TEXT_A_COLUMNS), _column(names, _TEXT_B_COLUMNS)
+            label = _column(names, _LABEL_COLUMNS)
+            if first is None:
+                raise ValueError(
+                    f"{path}:1: the header names no text column (text, or text_a and text_b); "
+                    f"got {header[:80]!r}"
+                )
+            if gold and label is None:
+                raise ValueError(f"{path}:1: the header names no label column; got {header[:80]!r}")
+            needed = max(c for c in (first, second, label) if c is not None) + 1
+            X, y = [], []
+            for number, line in enumerate(handle, start=2):
+                line = line.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                fields = line.split("\t")
+                if len(fields) < needed:
+                    raise ValueError(
+                        f"{path}:{number}: {len(fields)} tab-separated columns, the header "
+                        f"asks for {needed}"
+                    )
+                texts = [fields[c].strip() for c in (first, second) if c is not None]
+                if not all(texts):
+                    raise ValueError(f"{path}:{number}: an empty text")
+                X.append(texts[0] if len(texts) == 1 else tuple(texts))
+                if label is not None:
+                    y.append(self._label(fields[label].strip(), f"{path}:{number}"))
+        return X, (y if label is not None else None)
+
+    def _label(self, text, where):
+        if not text:
+            raise ValueError(f"{where}: an empty label")
+        if not self.regression:
+            return text
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ValueError(f"{where}: the label {text!r} is not a finite number")
+        return value
+
+    def write(self, out, X, predicted, gold=None):
+        """The texts, the ``prediction`` (and the gold ``label``), one row per item."""
+        pairs = bool(X) and not isinstance(X[0], str)
+        columns = ["text_a", "text_b"] if pairs else ["text"]
+        columns += ["prediction"] + (["label"] if gold is not None else [])
+        out.write("\t".join(columns) + "\n")
+        for index, (x, prediction) in enumerate(zip(X, predicted)):
+            texts = list(x) if pairs else [x]
+            row = [*texts, _format_label(prediction)]
+            if gold is not None:
+                row.append(_format_label(gold[index]))
+            out.write("\t".join(row) + "\n")
+
+    def scores(self, estimator, y_true, y_pred):
+        """Classifier: ``accuracy``, ``macro_f1``, ``matthews``; regressor: ``pearson``,
+        ``spearman``, ``r2``."""
+        from scipy.stats import pearsonr, spearmanr
+        from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef, r2_score
+
+        if self.regression:
+            y_true, y_pred = [float(v) for v in y_true], [float(v) for v in y_pred]
+            result = {
+                "pearson": float(pearsonr(y_true, y_pred)[0]),
+                "spearman": float(spearmanr(y_true, y_pred)[0]),
+                "r2": float(r2_score(y_true, y_pred)),
+            }
+        else:
+            # Labels compared as the file writes them: a model fitted on the
+            # integers 0 and 1 scores a file that reads "0" and "1".
+            y_true, y_pred = [str(v) for v in y_true], [_format_label(v) for v in y_pred]
+            result = {
+                "accuracy": float(accuracy_score(y_true, y_pred)),
+                "macro_f1": float(f1_score(y_true, y_pred, average="macro")),
+                "matthews": float(matthews_corrcoef(y_true, y_pred)),
+            }
+        text = "  ".join(f"{name} {value:.4f}" for name, value in result.items()) + "\n"
+        return {**result, "text": text}
+
+
+def _format_label(value):
+    value = value.item() if isinstance(value, np.generic) else value
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
