@@ -263,7 +263,7 @@ def _summaries(records, args):
                 ]
                 if not runs:
                     continue
-                metrics = [key for key in runs[0] if key not in ("seed", "seconds")]
+                metrics = [key for key in runs[0] if key not in ("seed", "seconds", "settings")]
                 summary = {
                     key: dict(zip(("mean", "std"), mean_std([r[key] for r in runs])))
                     for key in metrics
@@ -275,35 +275,39 @@ def _summaries(records, args):
 
 
 def _previous_runs(args):
-    """Runs of an earlier call with the same settings (``--resume``); others are run again."""
+    """Runs of an earlier call (``--resume``) whose method ran under the settings it would now.
+
+    Each run records the settings its method reads (:func:`method_settings`);
+    a run whose settings changed is dropped and run again, the others are kept.
+    """
     if not (args.resume and args.json.exists()):
         return []
     previous = json.loads(args.json.read_text())
-    if previous.get("settings", {}).get("training") != _training_settings(args):
-        print(f"{args.json}: other training settings; starting over")
-        return []
-    return [
-        {"task": row["task"], "size": row["size"], "method": row["method"], **run}
-        for row in previous.get("results", [])
-        for run in row["runs"]
-    ]
+    kept, dropped = [], 0
+    for row in previous.get("results", []):
+        for run in row["runs"]:
+            if run.get("settings") == method_settings(args, row["method"]):
+                kept.append(
+                    {"task": row["task"], "size": row["size"], "method": row["method"], **run}
+                )
+            else:
+                dropped += 1
+    if dropped:
+        print(f"{args.json}: {dropped} runs had other settings; they run again")
+    return kept
 
 
-def _training_settings(args):
-    """The settings a finished run depends on: a resumed call must share them."""
-    names = (
-        "model",
-        "minilm",
-        "max_epochs",
-        "batch_size",
-        "max_source_length",
-        "keep_ratio",
-        "refresh_every",
-        "head_lr",
-        "setfit_iterations",
-        "dev_limit",
+def method_settings(args, method):
+    """The settings a run of ``method`` depends on (what a resumed run must share)."""
+    names = {
+        "setfit": ("minilm", "setfit_iterations"),
+        "logreg": ("minilm",),
+        "head": ("minilm", "head_lr", "max_epochs", "batch_size"),
+    }.get(
+        method,
+        ("model", "max_epochs", "batch_size", "max_source_length", "keep_ratio", "refresh_every"),
     )
-    return {name: str(getattr(args, name)) for name in names}
+    return {name: str(getattr(args, name)) for name in (*names, "dev_limit")}
 
 
 def main(argv=None):
@@ -315,11 +319,7 @@ def main(argv=None):
     records = _previous_runs(args)
     done = {(r["task"], r["size"], r["method"], r["seed"]) for r in records}
     settings = {
-        **{
-            key: str(value) if isinstance(value, Path) else value
-            for key, value in vars(args).items()
-        },
-        "training": _training_settings(args),
+        key: str(value) if isinstance(value, Path) else value for key, value in vars(args).items()
     }
 
     def write():
@@ -360,6 +360,7 @@ def main(argv=None):
                             "seed": seed,
                             "seconds": seconds,
                             **scores,
+                            "settings": method_settings(args, method),
                         }
                     )
                     report = write()
