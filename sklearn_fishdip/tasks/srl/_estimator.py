@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from ..._base import BaseFishDip
 from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ...augmented._entities import escape_tokens
-from ...models import DEFAULT_MODEL
 from ...utils._validation import CheckedTokens, check_tokens
 from ._codec import SRLCodec, srl_source, target_form
 from ._io import PropBankFiles, srl_spans_to_tags
@@ -114,52 +113,6 @@ class FishDipSRL(BaseFishDip):
     task = "srl"
     codec = SRLCodec()
     files = PropBankFiles()
-
-    def __init__(
-        self,
-        model=DEFAULT_MODEL,
-        model_kind="auto",
-        strategy="fish-dip",
-        keep_ratio=0.01,
-        refresh_every=100,
-        optimizer="adafactor",
-        learning_rate=None,
-        weight_decay=0.0,
-        lr_schedule="linear",
-        max_epochs=20,
-        batch_size=8,
-        max_source_length=256,
-        max_target_length=256,
-        num_beams=1,
-        constrained_decoding=True,
-        training_loss="auto",
-        label_names=None,
-        device="auto",
-        random_state=None,
-        verbose=1,
-    ):
-        super().__init__(
-            model=model,
-            model_kind=model_kind,
-            strategy=strategy,
-            keep_ratio=keep_ratio,
-            refresh_every=refresh_every,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            lr_schedule=lr_schedule,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            max_source_length=max_source_length,
-            max_target_length=max_target_length,
-            num_beams=num_beams,
-            constrained_decoding=constrained_decoding,
-            training_loss=training_loss,
-            label_names=label_names,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-        )
 
     # The steps of the shared fit and predict ------------------------------
 
