@@ -229,6 +229,7 @@ def parse_args(argv=None):
     parser.add_argument("--setfit-iterations", type=int, default=20)
     parser.add_argument("--dev-limit", type=int, default=None, help="score on a dev prefix")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
+    parser.add_argument("--plot", type=Path, default=None, help="a bar chart of the table")
     parser.add_argument(
         "--resume", action="store_true", help="keep the runs --json already holds (same settings)"
     )
@@ -370,8 +371,59 @@ def main(argv=None):
                         flush=True,
                     )
     print_table(report["results"])
+    if args.plot:
+        plot(report["results"], args.plot)
+        print(f"wrote {args.plot}")
     print(f"wrote {args.json}")
     return report
+
+
+# The metric each task's panel shows (the first of its scores for MRPC and STS-B).
+PLOTTED = {
+    "SST-2": "accuracy",
+    "RTE": "accuracy",
+    "MRPC": "f1",
+    "CoLA": "matthews",
+    "STS-B": "pearson",
+}
+
+
+def plot(rows, path):
+    """Bars of each method's mean ± std per task and size, one panel per task."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on benchmark machines
+    import matplotlib.pyplot as plt
+
+    tasks = list(dict.fromkeys(row["task"] for row in rows))
+    if not tasks:
+        return
+    fig, axes = plt.subplots(
+        1, len(tasks), figsize=(5 * len(tasks), 3.8), squeeze=False, constrained_layout=True
+    )
+    for ax, task in zip(axes[0], tasks):
+        metric = PLOTTED.get(task, "accuracy")
+        task_rows = [row for row in rows if row["task"] == task]
+        sizes = sorted({row["size"] for row in task_rows})
+        methods = list(dict.fromkeys(row["method"] for row in task_rows))
+        width = 0.8 / len(methods)
+        for i, method in enumerate(methods):
+            found = {r["size"]: r["summary"][metric] for r in task_rows if r["method"] == method}
+            xs = [j + (i - (len(methods) - 1) / 2) * width for j in range(len(sizes))]
+            means = [found[n]["mean"] if n in found else np.nan for n in sizes]
+            stds = [(found[n]["std"] or 0.0) if n in found else 0.0 for n in sizes]
+            bars = ax.bar(xs, means, width, yerr=stds, capsize=3, label=method)
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
+        ax.set_xticks(range(len(sizes)))
+        ax.set_xticklabels([f"n={n}" for n in sizes])
+        ax.set_ylabel(f"dev {metric}")
+        ax.set_title(f"{task}: mean ± std over seeds")
+        ax.axhline(0, color="black", linewidth=0.5)
+        ax.legend(fontsize="small", ncol=2)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def print_table(rows):

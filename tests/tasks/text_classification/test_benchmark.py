@@ -97,7 +97,9 @@ def test_resume_keeps_finished_runs_and_adds_the_missing(tmp_path, capsys):
     ]
     first = bench.main([*common, "--methods", "full"])
     (full_run,) = first["results"][0]["runs"]
-    second = bench.main([*common, "--methods", "full,fish-dip", "--resume"])
+    plot = tmp_path / "plot.png"
+    second = bench.main([*common, "--methods", "full,fish-dip", "--resume", "--plot", str(plot)])
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     found = {row["method"]: row for row in second["results"]}
     assert set(found) == {"full", "fish-dip"}
     # The finished run is carried over as it was (same wall time), not run again.
