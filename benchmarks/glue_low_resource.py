@@ -105,6 +105,8 @@ def run_fishdip(task, strategy, X, y, X_dev, args, seed):
         max_source_length=args.max_source_length,
         keep_ratio=args.keep_ratio,
         refresh_every=args.refresh_every,
+        optimizer=args.optimizers.get(strategy, "adafactor"),
+        learning_rate=args.learning_rates.get(strategy),
         random_state=seed,
         verbose=0,
     )
@@ -225,6 +227,20 @@ def parse_args(argv=None):
     parser.add_argument("--max-source-length", type=int, default=128)
     parser.add_argument("--keep-ratio", type=float, default=0.01)
     parser.add_argument("--refresh-every", type=int, default=100)
+    parser.add_argument(
+        "--optimizer-for",
+        action="append",
+        default=[],
+        metavar="STRATEGY=OPTIMIZER",
+        help="a strategy's optimizer, e.g. dps=adamw (default: adafactor, the estimators')",
+    )
+    parser.add_argument(
+        "--learning-rate",
+        action="append",
+        default=[],
+        metavar="STRATEGY=LR",
+        help="a strategy's learning rate, e.g. full=5e-5 (default: the optimizer's)",
+    )
     parser.add_argument("--head-lr", type=float, default=5e-5)
     parser.add_argument("--setfit-iterations", type=int, default=20)
     parser.add_argument("--dev-limit", type=int, default=None, help="score on a dev prefix")
@@ -238,6 +254,14 @@ def parse_args(argv=None):
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, 1 epoch")
     args = parser.parse_args(argv)
+    try:
+        # The low-resource benchmark's parsers: one syntax for both scripts.
+        from low_resource import parse_learning_rates, parse_optimizers
+
+        args.learning_rates = parse_learning_rates(args.learning_rate)
+        args.optimizers = parse_optimizers(args.optimizer_for)
+    except ValueError as error:
+        parser.error(str(error))
     if args.quick:
         args.sizes, args.seeds, args.max_epochs = [16], [1], 1
         args.dev_limit = args.dev_limit or 16
@@ -308,7 +332,11 @@ def method_settings(args, method):
         method,
         ("model", "max_epochs", "batch_size", "max_source_length", "keep_ratio", "refresh_every"),
     )
-    return {name: str(getattr(args, name)) for name in (*names, "dev_limit")}
+    settings = {name: str(getattr(args, name)) for name in (*names, "dev_limit")}
+    if method in STRATEGIES:
+        settings["optimizer"] = args.optimizers.get(method, "adafactor")
+        settings["learning_rate"] = str(args.learning_rates.get(method))
+    return settings
 
 
 def main(argv=None):

@@ -70,8 +70,16 @@ def test_quick_run_writes_scores_and_provenance(tmp_path):
     assert found["SST-2", "full"]["runs"][0]["seed"] == 1
 
 
-def test_resume_keeps_finished_runs_and_adds_the_missing(tmp_path, capsys):
+def test_resume_keeps_finished_runs_and_adds_the_missing(tmp_path, capsys, monkeypatch):
     bench = _load()
+    built = []
+
+    def recording(**params):
+        built.append(params)
+        return bench.FishDipTextClassifier.__wrapped__(**params)
+
+    recording.__wrapped__ = bench.FishDipTextClassifier
+    monkeypatch.setattr(bench, "FishDipTextClassifier", recording)
     words = ["good", "bad", "fine", "dull", "great", "poor", "nice", "awful"]
     sst = [f"a {word} film\t{k % 2}" for k, word in enumerate(words)]
     _write(tmp_path / "glue" / "SST-2" / "train.tsv", "sentence\tlabel", sst * 2)
@@ -109,6 +117,16 @@ def test_resume_keeps_finished_runs_and_adds_the_missing(tmp_path, capsys):
     # Other training settings: nothing is carried over.
     third = bench.main([*common, "--methods", "full", "--resume", "--keep-ratio", "0.5"])
     assert third["results"][0]["runs"][0]["seconds"] != full_run["seconds"]
+    # A strategy's own optimizer is one of its settings, and reaches the estimator.
+    fourth = bench.main(
+        [*common, "--methods", "full", "--resume", "--keep-ratio", "0.5",
+         "--optimizer-for", "full=adamw", "--learning-rate", "full=1e-3"]
+    )  # fmt: skip
+    (run,) = fourth["results"][0]["runs"]
+    assert run["settings"]["optimizer"] == "adamw" and run["settings"]["learning_rate"] == "0.001"
+    assert run["seconds"] != third["results"][0]["runs"][0]["seconds"]
+    assert (built[-1]["optimizer"], built[-1]["learning_rate"]) == ("adamw", 1e-3)
+    assert (built[0]["optimizer"], built[0]["learning_rate"]) == ("adafactor", None)
 
 
 def test_subsets_are_stratified_and_seeded():
