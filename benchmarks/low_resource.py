@@ -63,6 +63,7 @@ from _provenance import LIBRARIES, provenance  # noqa: E402
 from sklearn_fishdip import DEFAULT_MODEL, all_estimators  # noqa: E402
 from sklearn_fishdip.datasets import (  # noqa: E402
     load_conll,
+    load_multiwoz,
     load_propbank_srl,
     load_spert,
     low_resource_subset,
@@ -74,6 +75,10 @@ from sklearn_fishdip.metrics import (  # noqa: E402
 )
 from sklearn_fishdip.models import MODEL_KINDS  # noqa: E402
 from sklearn_fishdip.sparse import DEFAULT_LEARNING_RATES, resolve_device  # noqa: E402
+from sklearn_fishdip.tasks.dialogue_state import (  # noqa: E402
+    joint_goal_accuracy,
+    slot_accuracy,
+)
 
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "low_resource.json"
@@ -118,6 +123,17 @@ DATASETS = {
         load=lambda path: _load_srl(path),  # defined below, called at run time
         fractions=(0.005, 0.01, 0.05),
         metric="argument micro F1 (CoNLL-2005 rules)",
+    ),
+    # No train split: dialogues drawn from val.json, fractions of the official 8,438
+    # training dialogues (0.005, 0.01, 0.05 -> 42, 84, 422); "f1" holds joint goal accuracy.
+    "multiwoz": dict(
+        task="dialogue_state",
+        train="multiwoz21/val.json",
+        test="multiwoz21/test.json",
+        load=load_multiwoz,
+        subset=lambda X, y, fraction, random_state: _multiwoz_subset(X, y, fraction, random_state),
+        fractions=(0.005, 0.01, 0.05),
+        metric="joint goal accuracy (5 domains)",
     ),
 }
 
@@ -442,6 +458,17 @@ def _load_srl(path):
     return [X[i] for i in kept], [y[i] for i in kept]
 
 
+def _multiwoz_subset(X, y, fraction, random_state):
+    """The turns of ``round(fraction * 8438)`` seeded dialogues (a dialogue starts where
+    the history has one turn, as :func:`load_multiwoz` lists them)."""
+    from sklearn_fishdip.datasets import sample_dialogues
+
+    starts = [i for i, history in enumerate(X) if len(history) == 1] + [len(X)]
+    chosen = sample_dialogues(range(len(starts) - 1), round(fraction * 8438), random_state)
+    rows = [i for d in chosen for i in range(starts[d], starts[d + 1])]
+    return [X[i] for i in rows], [y[i] for i in rows]
+
+
 def load_dataset(name, data_dir, max_test=None):
     """Train and test sets of a dataset, the test set cut to ``max_test`` sentences.
 
@@ -512,6 +539,10 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
     if spec["task"] == "ner":
         precision, recall, f1 = entity_precision_recall_f1(y_test, y_pred, scheme=estimator.scheme)
         extra = {}
+    elif spec["task"] == "dialogue_state":
+        precision = recall = None
+        f1 = joint_goal_accuracy(y_test, y_pred)
+        extra = {"slot_accuracy": slot_accuracy(y_test, y_pred)}
     elif spec["task"] == "srl":
         scores = srl_precision_recall_f1(y_test, y_pred)
         precision, recall, f1 = scores["precision"], scores["recall"], scores["f1"]
@@ -577,7 +608,8 @@ def plan_runs(args, done=()):
                 keys = [key for key in keys if key not in done]
                 if not keys:
                     continue
-                X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
+                subset = DATASETS[dataset].get("subset", low_resource_subset)
+                X_sub, y_sub = subset(X_train, y_train, fraction, random_state=seed)
                 for key in keys:
                     yield key, (X_sub, y_sub, X_test, y_test)
 

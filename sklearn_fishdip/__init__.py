@@ -17,12 +17,14 @@ from ._registry import all_estimators
 from ._version import __version__
 from .models import DEFAULT_MODEL
 from .tasks import FishDipNER, FishDipRelationExtractor
+from .tasks.dialogue_state import FishDipDialogueStateTracker
 from .tasks.relation_classification import FishDipRelationClassifier
 from .tasks.srl import FishDipSRL
 from .tasks.text_classification import FishDipTextClassifier, FishDipTextRegressor
 
 __all__ = [
     "DEFAULT_MODEL",
+    "FishDipDialogueStateTracker",
     "FishDipNER",
     "FishDipRelationClassifier",
     "FishDipRelationExtractor",

@@ -45,8 +45,9 @@ def all_estimators():
     Examples
     --------
     >>> from sklearn_fishdip import all_estimators
-    >>> [task for task, _ in all_estimators()]
-    ['ner', 'relation_classification', 'relations', 'srl', 'text_classification', 'text_regression']
+    >>> [task for task, _ in all_estimators()]  # doctest: +NORMALIZE_WHITESPACE
+    ['dialogue_state', 'ner', 'relation_classification', 'relations', 'srl',
+     'text_classification', 'text_regression']
     """
     return sorted(_BY_TASK.items())
 

@@ -4,6 +4,7 @@ Each task's reader lives in its folder (``sklearn_fishdip/tasks/<task>/_io.py``)
 and is re-exported here.
 """
 
+from ..tasks.dialogue_state._io import load_multiwoz, sample_dialogues
 from ..tasks.ner._io import load_conll
 from ..tasks.relation_classification._episodes import FEWREL_SPLIT, sample_episodes
 from ..tasks.relation_classification._io import load_fewrel, load_semeval2010
@@ -20,10 +21,12 @@ __all__ = [
     "load_conll",
     "load_fewrel",
     "load_glue",
+    "load_multiwoz",
     "load_propbank_srl",
     "load_semeval2010",
     "load_spert",
     "low_resource_subset",
+    "sample_dialogues",
     "sample_episodes",
     "srl_spans_to_tags",
     "srl_tags_to_spans",

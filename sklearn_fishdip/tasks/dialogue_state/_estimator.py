@@ -1,0 +1,221 @@
+"""FishDipDialogueStateTracker: MultiWOZ-style dialogue state tracking by sparse fine-tuning."""
+
+from __future__ import annotations
+
+import warnings
+
+from sklearn.utils.validation import check_is_fitted
+
+from ..._base import BaseFishDip
+from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
+from ...augmented._report import DecodeErrors
+from ...generation import generate_augmented
+from ...models import adapter_for_model
+from ...utils._threads import torch_threads_share
+from ._codec import DialogueStateCodec, check_dialogues, dialogue_source
+from ._io import MultiWOZFiles
+from ._metrics import joint_goal_accuracy
+
+__all__ = ["FishDipDialogueStateTracker"]
+
+
+class FishDipDialogueStateTracker(BaseFishDip):
+    __doc__ = f"""Dialogue state tracker trained by FISH-DIP sparse fine-tuning (TANL's format).
+
+    Each example is a dialogue history up to the current user turn, a list
+    of ``(speaker, text)`` turns (``"user"`` or ``"system"``), and its target
+    the belief state ``{{(domain, slot): value}}``. The model reads the history
+    (``[Agent]: ... ; [User]: ... ;``, cut from the left so the most recent
+    turns fit ``max_source_length``) and writes the state as
+    ``[belief] hotel area north , hotel book day not given , ... [belief]``:
+    for every domain in the state all of its known slots, sorted, with
+    natural slot names (``pricerange`` -> ``price range``; ``label_names``
+    overrides them). See :mod:`sklearn_fishdip.tasks.dialogue_state._codec`.
+
+    Values are free text, so generation is not constrained
+    (``constrained_decoding`` has no effect, and ``training_loss="grammar"``
+    trains as ``"full"``): instead the reader keeps only known
+    ``(domain, slot)`` pairs (the five MultiWOZ domains' 30 slots plus any
+    seen in training) and counts the others, and unreadable text, in
+    ``decode_errors_``; it never fails.
+
+    Parameters
+    ----------
+    {PARAMETERS_DOC}
+
+    Attributes
+    ----------
+    domain_slots_ : dict of str -> list of str
+        The known slots of each domain.
+    domain_verbalizer_, slot_verbalizer_ : LabelVerbalizer
+        Natural names of the domains and slots.
+    {FITTED_DOC}
+
+    Examples
+    --------
+    >>> from sklearn_fishdip import FishDipDialogueStateTracker
+    >>> X = [[("user", "i need a cheap hotel")]]
+    >>> y = [{{("hotel", "pricerange"): "cheap"}}]
+    >>> dst = FishDipDialogueStateTracker(max_epochs=1, verbose=0).fit(X, y)  # doctest: +SKIP
+    >>> dst.predict(X)  # doctest: +SKIP
+    """
+
+    task = "dialogue_state"
+    codec = DialogueStateCodec()
+    files = MultiWOZFiles()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.dict = True
+        return tags
+
+    # The steps of the shared fit ------------------------------------------
+
+    def _check_inputs(self, X):
+        return check_dialogues(X)
+
+    def _first_kept(self, tokenizer, words, model, adapter):
+        """Index of the first source word kept: the longest suffix that fits."""
+        adapter = adapter_for_model(model, tokenizer) if adapter is None else adapter
+        n_special = len(adapter.encode_sources(model, tokenizer, [""])[0])
+        budget = max(1, adapter.source_budget(model, self.max_source_length) - n_special)
+        used, start = 0, len(words)
+        for position in range(len(words) - 1, -1, -1):
+            length = max(1, len(tokenizer(words[position], add_special_tokens=False)["input_ids"]))
+            if used + length > budget and start < len(words):
+                break
+            used += length
+            start = position
+        return start
+
+    def _input_windows(self, tokenizer, x, words, model, adapter):
+        # One window per history: its most recent words (TANL truncates from the left).
+        return [(self._first_kept(tokenizer, words, model, adapter), len(words))]
+
+    def _training_texts(self, loaded, x, target):
+        words = dialogue_source(x).split()
+        start = self._first_kept(loaded.tokenizer, words, loaded.model, loaded.adapter)
+        source = " ".join(words[start:])
+        return source, self.codec.encode(self, None, target), words[start:], start > 0
+
+    def _add_grammar_choices(self, loaded, grammar, examples, kept):
+        # Free-text values: there is no grammar of the target to normalize over.
+        return None
+
+    # Prediction -----------------------------------------------------------
+
+    def _predict_targets(self, X):
+        check_is_fitted(self)
+        X = check_dialogues(X)
+        adapter = adapter_for_model(self.model_, self.tokenizer_)
+        sources, n_cut = [], 0
+        for history in X:
+            words = dialogue_source(history).split()
+            ((start, _),) = self._input_windows(
+                self.tokenizer_, history, words, self.model_, adapter
+            )
+            n_cut += start > 0
+            sources.append(words[start:])
+        if n_cut:
+            warnings.warn(
+                f"{n_cut} of {len(X)} histories are longer than max_source_length="
+                f"{self.max_source_length} subword tokens; their oldest turns were left out",
+                UserWarning,
+                stacklevel=3,
+            )
+        batch_size = max(self.batch_size, 16)
+        with torch_threads_share():
+            texts = generate_augmented(
+                self.model_,
+                self.tokenizer_,
+                sources,
+                source_texts=[" ".join(words) for words in sources],
+                grammar=None,
+                num_beams=self.num_beams,
+                max_new_tokens=self.max_target_length,
+                batch_size=batch_size,
+                device=self._resolve_device(),
+                max_source_length=self.max_source_length,
+                adapter=adapter,
+            )
+        predictions, errors = [], DecodeErrors()
+        for text in texts:
+            state, found = self.codec.decode(self, text)
+            predictions.append(state)
+            errors = errors + found
+        self.decode_errors_ = errors
+        return predictions
+
+    # Public API -----------------------------------------------------------
+
+    def fit(self, X, y):
+        """Fine-tune the model on dialogue histories and their belief states.
+
+        Parameters
+        ----------
+        X : list of list of (str, str)
+            Per example, the turns so far, oldest first, ending with the
+            current user turn; a speaker is ``"user"`` or ``"system"``.
+        y : list of dict
+            Per example, the belief state ``{(domain, slot): value}`` (string
+            keys and values; ``"not mentioned"``-like values count as absent).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Naming the example (``X[3]: ...``, ``y[3]: ...``): a turn that is
+            not ``(speaker, text)``, an unknown speaker, an empty history, a
+            key that is not a ``(domain, slot)`` pair or a value that is not a
+            string.
+        """
+        # The base says a long example is cut "with its target"; here only the
+        # oldest turns go, the state stays whole: re-word that warning.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            super().fit(X, y)
+        for warning in caught:
+            message = str(warning.message)
+            if "training sentences are longer than" in message:
+                message = message.split(" and were truncated")[0].replace(
+                    "training sentences", "training histories"
+                )
+                message += "; their oldest turns were left out for training (the states kept whole)"
+            warnings.warn(message, warning.category, stacklevel=2)
+        # No grammar choices were added (_add_grammar_choices): the loss was the full one.
+        self.training_loss_ = "full"
+        return self
+
+    def predict(self, X):
+        """Predict the belief state after each history.
+
+        Parameters
+        ----------
+        X : list of list of (str, str)
+
+        Returns
+        -------
+        list of dict
+            ``{(domain, slot): value}`` per example, known pairs only.
+        """
+        return self._predict_targets(X)
+
+    def score(self, X, y):
+        """Joint goal accuracy (:func:`~sklearn_fishdip.tasks.dialogue_state.joint_goal_accuracy`).
+
+        Parameters
+        ----------
+        X : list of list of (str, str)
+        y : list of dict
+
+        Returns
+        -------
+        float
+        """
+        X = check_dialogues(X)
+        gold = self.codec.check_targets(self, X, y)
+        return joint_goal_accuracy(gold, self.predict(X))
