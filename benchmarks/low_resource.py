@@ -62,6 +62,7 @@ from _provenance import LIBRARIES, provenance  # noqa: E402
 
 from sklearn_fishdip import DEFAULT_MODEL, all_estimators  # noqa: E402
 from sklearn_fishdip.datasets import (  # noqa: E402
+    load_casie,
     load_conll,
     load_multiwoz,
     load_propbank_srl,
@@ -79,6 +80,7 @@ from sklearn_fishdip.tasks.dialogue_state import (  # noqa: E402
     joint_goal_accuracy,
     slot_accuracy,
 )
+from sklearn_fishdip.tasks.events import event_scores  # noqa: E402
 
 DEFAULT_DATA_DIR = ROOT.parent / "shared" / "data"
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "low_resource.json"
@@ -134,6 +136,15 @@ DATASETS = {
         subset=lambda X, y, fraction, random_state: _multiwoz_subset(X, y, fraction, random_state),
         fractions=(0.005, 0.01, 0.05),
         metric="joint goal accuracy (5 domains)",
+    ),
+    # CASIE has one folder and a split file: "casie/<split>" names the split.
+    "casie": dict(
+        task="events",
+        train="casie/train",
+        test="casie/test",
+        load=lambda path: load_casie(path.parent, path.name),
+        fractions=(0.01, 0.05, 0.1),
+        metric="argument classification micro F1 (every gold argument counts)",
     ),
 }
 
@@ -543,6 +554,10 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
         precision = recall = None
         f1 = joint_goal_accuracy(y_test, y_pred)
         extra = {"slot_accuracy": slot_accuracy(y_test, y_pred)}
+    elif spec["task"] == "events":
+        scores = event_scores(y_test, y_pred)
+        precision, recall, f1 = scores["argument_classification"].values()
+        extra = {"trigger_classification_f1": scores["trigger_classification"]["f1"]}
     elif spec["task"] == "srl":
         scores = srl_precision_recall_f1(y_test, y_pred)
         precision, recall, f1 = scores["precision"], scores["recall"], scores["f1"]

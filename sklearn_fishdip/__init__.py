@@ -18,6 +18,7 @@ from ._version import __version__
 from .models import DEFAULT_MODEL
 from .tasks import FishDipNER, FishDipRelationExtractor
 from .tasks.dialogue_state import FishDipDialogueStateTracker
+from .tasks.events import FishDipEventExtractor
 from .tasks.relation_classification import FishDipRelationClassifier
 from .tasks.srl import FishDipSRL
 from .tasks.text_classification import FishDipTextClassifier, FishDipTextRegressor
@@ -25,6 +26,7 @@ from .tasks.text_classification import FishDipTextClassifier, FishDipTextRegress
 __all__ = [
     "DEFAULT_MODEL",
     "FishDipDialogueStateTracker",
+    "FishDipEventExtractor",
     "FishDipNER",
     "FishDipRelationClassifier",
     "FishDipRelationExtractor",

@@ -46,7 +46,7 @@ def all_estimators():
     --------
     >>> from sklearn_fishdip import all_estimators
     >>> [task for task, _ in all_estimators()]  # doctest: +NORMALIZE_WHITESPACE
-    ['dialogue_state', 'ner', 'relation_classification', 'relations', 'srl',
+    ['dialogue_state', 'events', 'ner', 'relation_classification', 'relations', 'srl',
      'text_classification', 'text_regression']
     """
     return sorted(_BY_TASK.items())

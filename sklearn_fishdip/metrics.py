@@ -10,6 +10,8 @@ Each task's scores live in its folder (``sklearn_fishdip/tasks/<task>/_metrics.p
 this module gathers them under one public name.
 """
 
+from .tasks.dialogue_state._metrics import joint_goal_accuracy, slot_accuracy
+from .tasks.events._metrics import event_f1_score, event_scores
 from .tasks.ner._metrics import (
     entity_f1_score,
     entity_precision_recall_f1,
@@ -41,4 +43,8 @@ __all__ = [
     "semeval2010_scorer",
     "srl_f1_score",
     "srl_precision_recall_f1",
+    "event_scores",
+    "event_f1_score",
+    "joint_goal_accuracy",
+    "slot_accuracy",
 ]

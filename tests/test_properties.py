@@ -90,6 +90,7 @@ EMPTY_ANSWERS = {"ner": [], "relations": {"entities": [], "relations": []}}
 #: Tasks whose inputs are not token lists, with the test module covering their properties.
 OTHER_INPUTS = {
     "dialogue_state": "tests/tasks/dialogue_state/test_estimator.py",
+    "events": "tests/tasks/events/test_estimator.py",
     "relation_classification": "tests/tasks/relation_classification/test_estimator.py",
     "srl": "tests/tasks/srl/test_estimator.py",
     "text_classification": "tests/tasks/text_classification/test_estimator.py",

@@ -5,6 +5,7 @@ and is re-exported here.
 """
 
 from ..tasks.dialogue_state._io import load_multiwoz, sample_dialogues
+from ..tasks.events._io import load_casie
 from ..tasks.ner._io import load_conll
 from ..tasks.relation_classification._episodes import FEWREL_SPLIT, sample_episodes
 from ..tasks.relation_classification._io import load_fewrel, load_semeval2010
@@ -18,6 +19,7 @@ __all__ = [
     "FEWREL_SPLIT",
     "GLUE_LABEL_NAMES",
     "get_data_home",
+    "load_casie",
     "load_conll",
     "load_fewrel",
     "load_glue",

@@ -326,12 +326,25 @@ def _split_entry(words, slots, domain_names, slot_names):
     return None
 
 
+def _seen_values(states):
+    """``{domain: {slot: sorted values}}`` of the states (what decoding may write back)."""
+    seen = {}
+    for state in states:
+        for (domain, slot), value in state.items():
+            seen.setdefault(domain, {}).setdefault(slot, set()).add(value)
+    return {
+        domain: {slot: sorted(values) for slot, values in sorted(slots.items())}
+        for domain, slots in sorted(seen.items())
+    }
+
+
 class DialogueStateCodec(TaskCodec):
     """The codec of :class:`~sklearn_fishdip.FishDipDialogueStateTracker`.
 
     Fitted attributes: ``domain_slots_`` (each domain's known slots: the
-    MultiWOZ ones plus any seen in training), ``domain_verbalizer_`` and
-    ``slot_verbalizer_``. Sources are histories (:func:`dialogue_source`),
+    MultiWOZ ones plus any seen in training), ``domain_verbalizer_``,
+    ``slot_verbalizer_`` and ``slot_values_`` (the values seen for each slot
+    in training, ``{domain: {slot: values}}``). Sources are histories (:func:`dialogue_source`),
     so the estimator writes them itself; targets never copy the source.
     """
 
@@ -345,12 +358,13 @@ class DialogueStateCodec(TaskCodec):
             "domain_slots_": slots,
             "domain_verbalizer_": domains,
             "slot_verbalizer_": slot_names,
+            "slot_values_": _seen_values(targets),
         }
 
     def natural_vocabulary(self, estimator):
-        # Targets are free text, not copies of the source: the grammar only
-        # checks that the tokenizer writes the markup (with the marker's word as
-        # the one type name); decoding is not constrained.
+        # Targets are not copies of the source: this grammar only checks that
+        # the tokenizer writes the markup (with the marker's word as the one
+        # type name); the estimator decodes with its BeliefGrammar instead.
         return ("belief",), ()
 
     def encode(self, estimator, words, target):

@@ -9,10 +9,17 @@ from sklearn.utils.validation import check_is_fitted
 from ..._base import BaseFishDip
 from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ...augmented._report import DecodeErrors
-from ...generation import generate_augmented
+from ...generation import BeliefGrammar, generate_augmented
 from ...models import adapter_for_model
 from ...utils._threads import torch_threads_share
-from ._codec import DialogueStateCodec, check_dialogues, dialogue_source
+from ._codec import (
+    BELIEF,
+    NOT_GIVEN,
+    SPEAKERS,
+    DialogueStateCodec,
+    check_dialogues,
+    dialogue_source,
+)
 from ._io import MultiWOZFiles
 from ._metrics import joint_goal_accuracy
 
@@ -32,12 +39,18 @@ class FishDipDialogueStateTracker(BaseFishDip):
     natural slot names (``pricerange`` -> ``price range``; ``label_names``
     overrides them). See :mod:`sklearn_fishdip.tasks.dialogue_state._codec`.
 
-    Values are free text, so generation is not constrained
-    (``constrained_decoding`` has no effect, and ``training_loss="grammar"``
-    trains as ``"full"``): instead the reader keeps only known
-    ``(domain, slot)`` pairs (the five MultiWOZ domains' 30 slots plus any
-    seen in training) and counts the others, and unreadable text, in
-    ``decode_errors_``; it never fails.
+    With ``constrained_decoding=True`` (the default) generation follows a
+    :class:`~sklearn_fishdip.generation.BeliefGrammar`: ``[belief]``, then
+    for each domain written (known domains, in order, each once) all of its
+    known slots in the order above, each with a value that is ``not given``,
+    a value seen for that slot in training (``slot_values_``) or a span of
+    1 to 6 words of the history; then ``[belief]`` and the end. Every such
+    output parses. The ``"grammar"`` training loss (the default for prefix
+    LMs) restricts each target id's softmax to what that grammar allows
+    there. With ``constrained_decoding=False`` the model writes freely; the
+    reader keeps only known ``(domain, slot)`` pairs (the five MultiWOZ
+    domains' 30 slots plus any seen in training) and counts the others, and
+    unreadable text, in ``decode_errors_``; it never fails.
 
     Parameters
     ----------
@@ -49,6 +62,11 @@ class FishDipDialogueStateTracker(BaseFishDip):
         The known slots of each domain.
     domain_verbalizer_, slot_verbalizer_ : LabelVerbalizer
         Natural names of the domains and slots.
+    slot_values_ : dict of str -> dict of str -> list of str
+        The values seen for each ``domain -> slot`` in training, which
+        constrained decoding may write.
+    grammar_ : BeliefGrammar
+        The decoding grammar.
     {FITTED_DOC}
 
     Examples
@@ -98,9 +116,36 @@ class FishDipDialogueStateTracker(BaseFishDip):
         source = " ".join(words[start:])
         return source, self.codec.encode(self, None, target), words[start:], start > 0
 
+    def _belief_grammar(self, tokenizer):
+        """The decoding grammar of the fitted vocabulary."""
+        slots = self.domain_slots_
+        return BeliefGrammar(
+            tokenizer,
+            slots,
+            getattr(self, "slot_values_", None),
+            domain_names={domain: self.domain_verbalizer_.verbalize(domain) for domain in slots},
+            slot_names={
+                slot: self.slot_verbalizer_.verbalize(slot)
+                for names in slots.values()
+                for slot in names
+            },
+            skip_words=(*SPEAKERS.values(), ";"),
+            marker=BELIEF,
+            empty_value=NOT_GIVEN,
+        )
+
+    def _decoding_grammar(self):
+        """``grammar_``, rebuilt when it is not a belief grammar (a loaded estimator)."""
+        if not isinstance(getattr(self, "grammar_", None), BeliefGrammar):
+            self.grammar_ = self._belief_grammar(self.tokenizer_)
+        return self.grammar_
+
     def _add_grammar_choices(self, loaded, grammar, examples, kept):
-        # Free-text values: there is no grammar of the target to normalize over.
-        return None
+        # The belief grammar's choices along each target, its history's words to copy.
+        belief = self._belief_grammar(loaded.tokenizer)
+        lead = loaded.adapter.grammar_lead_ids(loaded.model, belief)
+        for example, words in zip(examples, kept):
+            example["allowed"] = belief.choices(words, example["labels"], lead_ids=lead)
 
     # Prediction -----------------------------------------------------------
 
@@ -130,7 +175,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
                 self.tokenizer_,
                 sources,
                 source_texts=[" ".join(words) for words in sources],
-                grammar=None,
+                grammar=self._decoding_grammar() if self.constrained_decoding else None,
                 num_beams=self.num_beams,
                 max_new_tokens=self.max_target_length,
                 batch_size=batch_size,
@@ -186,8 +231,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
                 )
                 message += "; their oldest turns were left out for training (the states kept whole)"
             warnings.warn(message, warning.category, stacklevel=2)
-        # No grammar choices were added (_add_grammar_choices): the loss was the full one.
-        self.training_loss_ = "full"
+        self.grammar_ = self._belief_grammar(self.tokenizer_)
         return self
 
     def predict(self, X):
@@ -205,7 +249,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
         return self._predict_targets(X)
 
     def score(self, X, y):
-        """Joint goal accuracy (:func:`~sklearn_fishdip.tasks.dialogue_state.joint_goal_accuracy`).
+        """Joint goal accuracy (:func:`~sklearn_fishdip.metrics.joint_goal_accuracy`).
 
         Parameters
         ----------

@@ -9,7 +9,10 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.utils import estimator_checks
 
 from sklearn_fishdip import FishDipDialogueStateTracker, all_estimators
+from sklearn_fishdip.generation import BeliefGrammar, generate_augmented
 from sklearn_fishdip.persistence import load_estimator
+from sklearn_fishdip.tasks.dialogue_state import dialogue_source
+from sklearn_fishdip.utils._testing import make_tiny_bert, make_tiny_gpt2
 
 from ...estimator_fixtures import fast_params, global_rng_untouched  # noqa: F401
 from ...test_base import DATA_FREE_CHECKS
@@ -51,8 +54,9 @@ def test_fit_predict_score(fitted):
     assert len(predicted) == len(X)
     for state in predicted:
         assert all(slot in fitted.domain_slots_[domain] for domain, slot in state)
-    # the untrained-looking tiny model writes unreadable text: counted, never raised
+    # constrained decoding: even the barely trained tiny model writes states that parse
     assert fitted.decode_errors_.n_sentences == len(X)
+    assert fitted.decode_errors_.format_error == fitted.decode_errors_.label_error == 0
     assert 0.0 <= fitted.score(X, Y) <= 1.0
 
 
@@ -96,6 +100,7 @@ def test_persistence_round_trip(fitted, tmp_path):
     assert type(loaded) is FishDipDialogueStateTracker
     assert loaded.domain_slots_ == fitted.domain_slots_
     assert loaded.predict(X) == fitted.predict(X)
+    assert isinstance(loaded.grammar_, BeliefGrammar)  # rebuilt for decoding
     assert pickle.loads(pickle.dumps(fitted)).predict(X) == fitted.predict(X)
 
 
@@ -121,3 +126,56 @@ def test_bad_training_data_is_refused_clearly(tiny_t5_path, bad_X, bad_y, error,
 def test_bad_predict_input_is_refused_clearly(fitted):
     with pytest.raises(TypeError, match=r"X\[0\]: turn 0 must be"):
         fitted.predict([["hello"]])
+
+
+# --------------------------------------------------------------------------- #
+# Constrained decoding with the belief grammar
+# --------------------------------------------------------------------------- #
+
+
+def test_fit_stores_the_seen_values_and_the_belief_grammar(fitted):
+    assert fitted.slot_values_ == {
+        "hotel": {"area": ["london", "paris", "rome"], "name": ["acme"]},
+        "taxi": {"leaveat": ["monday"]},
+    }
+    assert isinstance(fitted.grammar_, BeliefGrammar)
+    assert fitted.grammar_.values[fitted.grammar_.value_index(1, 0)] == ["london", "paris", "rome"]
+
+
+def test_unconstrained_decoding_generates_freely(tiny_t5_path, fitted):
+    free = clone(fitted).set_params(constrained_decoding=False).fit(X, Y)
+    predicted = free.predict(X)
+    sources = [dialogue_source(history).split() for history in X]
+    texts = generate_augmented(
+        free.model_,
+        free.tokenizer_,
+        sources,
+        source_texts=[" ".join(words) for words in sources],
+        grammar=None,
+        max_new_tokens=free.max_target_length,
+    )
+    assert predicted == [free.codec.decode(free, text)[0] for text in texts]
+    # the barely trained tiny model writes unreadable text: counted, never raised
+    assert free.decode_errors_.format_error > 0
+
+
+# The tiny byte-level BPE spells a 10-slot hotel state in hundreds of ids: cut, no matter.
+@pytest.mark.filterwarnings("ignore:.* augmented targets are longer")
+@pytest.mark.parametrize("family", ["gpt2", "prefix-lm"])
+def test_every_model_family_writes_states_that_parse(family, tmp_path):
+    build = make_tiny_gpt2 if family == "gpt2" else make_tiny_bert
+    model, tokenizer = build(
+        **{"n_positions" if family == "gpt2" else "max_position_embeddings": 512}
+    )[:2]
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    kind = "auto" if family == "gpt2" else "prefix-lm"
+    estimator = FishDipDialogueStateTracker(
+        **fast_params(str(tmp_path), model_kind=kind, max_epochs=1, max_target_length=200)
+    ).fit(X, Y)
+    # The prefix LM's default loss is the belief grammar's.
+    assert estimator.training_loss_ == ("grammar" if family == "prefix-lm" else "full")
+    predicted = estimator.predict(X)
+    assert estimator.decode_errors_.format_error == estimator.decode_errors_.label_error == 0
+    for state in predicted:
+        assert all(slot in estimator.domain_slots_[domain] for domain, slot in state)
