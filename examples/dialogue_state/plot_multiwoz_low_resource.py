@@ -23,11 +23,8 @@ what the predictions look like, not the score.
 # ``(speaker, text)`` turns and the belief state ``{(domain, slot): value}``
 # after it. ``n_dialogues`` draws a seeded sample of dialogues (the
 # low-resource protocol uses 42, 84 or 422 of ``val.json``).
-import torch
-
 from sklearn_fishdip.datasets import get_data_home, load_multiwoz
 
-torch.set_num_threads(1)
 data = get_data_home() / "multiwoz21"
 X_train, y_train = load_multiwoz(data / "val.json", n_dialogues=4, random_state=0)
 X_test, y_test = load_multiwoz(data / "test.json", n_dialogues=2, random_state=0)

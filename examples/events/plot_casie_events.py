@@ -21,11 +21,8 @@ what the predictions look like, not the score.
 # the events whose trigger lies in one sentence; the report says what it
 # dropped and why. Short sentences with events keep the run quick; the
 # training sentences come from the (smaller, quicker to read) dev split.
-import torch
-
 from sklearn_fishdip.datasets import get_data_home, load_casie
 
-torch.set_num_threads(1)
 folder = get_data_home() / "casie"
 X_all, y_all, report = load_casie(folder, "dev", return_report=True)
 print(report.n_events, "events kept; dropped:", dict(report.dropped))
