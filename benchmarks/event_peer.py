@@ -95,6 +95,7 @@ def parse_args(argv=None):
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="the CASIE folder")
     parser.add_argument("--fractions", type=parse_float_list, default=[1.0])
     parser.add_argument("--seeds", type=parse_int_list, default=[1])
+    parser.add_argument("--max-test", type=int, default=None, help="score the first N sentences")
     parser.add_argument("--json", default=str(DEFAULT_JSON), help="where to write the results")
     return parser.parse_args(argv)
 
@@ -107,6 +108,7 @@ def main(argv=None):
         raise SystemExit(f"error: {error}") from None
     X_train, y_train, train_report = load_casie(args.data, "train", return_report=True)
     X_test, y_test, test_report = load_casie(args.data, "test", return_report=True)
+    X_test, y_test = X_test[: args.max_test], y_test[: args.max_test]
     results = {
         "metadata": {
             **provenance(__file__, argv, libraries=()),
