@@ -143,6 +143,16 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         encoded = tokenizer(words, add_special_tokens=False)["input_ids"]
         return [max(1, len(ids)) for ids in encoded]
 
+    def _word_budget(self, tokenizer, model=None, adapter=None):
+        """Subword ids a source's words may take: ``max_source_length`` (and, with a
+        model, what its adapter leaves of the positions) less the special ids."""
+        if model is None:
+            n_special = len(tokenizer("", add_special_tokens=True)["input_ids"])
+            return max(1, self.max_source_length - n_special)
+        adapter = adapter_for_model(model, tokenizer) if adapter is None else adapter
+        n_special = len(adapter.encode_sources(model, tokenizer, [""])[0])
+        return max(1, adapter.source_budget(model, self.max_source_length) - n_special)
+
     def _windows(self, tokenizer, words, model=None, adapter=None):
         """Split a sentence into consecutive word windows that fit the source length.
 
@@ -150,13 +160,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         counts them (for decoder-only and prefix LMs, source and target share
         them, so a source may take a third).
         """
-        if model is None:
-            n_special = len(tokenizer("", add_special_tokens=True)["input_ids"])
-            budget = max(1, self.max_source_length - n_special)
-        else:
-            adapter = adapter_for_model(model, tokenizer) if adapter is None else adapter
-            n_special = len(adapter.encode_sources(model, tokenizer, [""])[0])
-            budget = max(1, adapter.source_budget(model, self.max_source_length) - n_special)
+        budget = self._word_budget(tokenizer, model, adapter)
         windows, start, used = [], 0, 0
         for position, length in enumerate(self._word_lengths(tokenizer, words)):
             if used + length > budget and position > start:

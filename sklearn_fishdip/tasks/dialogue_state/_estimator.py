@@ -94,12 +94,11 @@ class FishDipDialogueStateTracker(BaseFishDip):
 
     def _first_kept(self, tokenizer, words, model, adapter):
         """Index of the first source word kept: the longest suffix that fits."""
-        adapter = adapter_for_model(model, tokenizer) if adapter is None else adapter
-        n_special = len(adapter.encode_sources(model, tokenizer, [""])[0])
-        budget = max(1, adapter.source_budget(model, self.max_source_length) - n_special)
+        budget = self._word_budget(tokenizer, model, adapter)
+        lengths = self._word_lengths(tokenizer, words) if words else []
         used, start = 0, len(words)
         for position in range(len(words) - 1, -1, -1):
-            length = max(1, len(tokenizer(words[position], add_special_tokens=False)["input_ids"]))
+            length = lengths[position]
             if used + length > budget and start < len(words):
                 break
             used += length
