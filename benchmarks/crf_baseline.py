@@ -242,6 +242,33 @@ def mean_std(values):
     return float(np.mean(values)), std
 
 
+def summarize_fractions(runs, fractions, values):
+    """One row per fraction: its number of seeds and each value's mean and std over them.
+
+    Parameters
+    ----------
+    runs : list of dict
+        Run records, each with a ``"fraction"``.
+    fractions : sequence of float
+        The rows, in order.
+    values : dict of str to callable
+        ``name -> value of a run``; a row holds ``name_mean`` and ``name_std``
+        (see :func:`mean_std`).
+
+    Returns
+    -------
+    list of dict
+    """
+    rows = []
+    for fraction in fractions:
+        chosen = [run for run in runs if run["fraction"] == fraction]
+        row = {"fraction": fraction, "n_seeds": len(chosen)}
+        for name, value in values.items():
+            row[f"{name}_mean"], row[f"{name}_std"] = mean_std(value(run) for run in chosen)
+        rows.append(row)
+    return rows
+
+
 def format_mean_std(mean, std, digits=3):
     """``"0.481 ± 0.012"``; ``"-"`` for a missing mean, no ``±`` part without std.
 
@@ -394,13 +421,15 @@ def main(argv=None):
             # Rewritten after every run: a cut run keeps what it measured.
             path.write_text(json.dumps(results, indent=2) + "\n")
 
-    results["summary"] = []
-    for fraction in args.fractions:
-        runs = [run for run in results["runs"] if run["fraction"] == fraction]
-        row = {"fraction": fraction, "n_seeds": len(runs), "n_train": runs[0]["n_train"]}
-        for key in ("f1", "precision", "recall", "fit_s"):
-            row[f"{key}_mean"], row[f"{key}_std"] = mean_std(run[key] for run in runs)
-        results["summary"].append(row)
+    results["summary"] = summarize_fractions(
+        results["runs"],
+        args.fractions,
+        {key: (lambda run, key=key: run[key]) for key in ("f1", "precision", "recall", "fit_s")},
+    )
+    for row in results["summary"]:
+        row["n_train"] = next(
+            r["n_train"] for r in results["runs"] if r["fraction"] == row["fraction"]
+        )
     results["metadata"]["complete"] = True
     path.write_text(json.dumps(results, indent=2) + "\n")
 

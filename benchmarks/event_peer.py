@@ -30,11 +30,11 @@ from _provenance import provenance  # noqa: E402
 from crf_baseline import (  # noqa: E402
     CRF_PARAMS,
     make_crf,
-    mean_std,
     parse_float_list,
     parse_int_list,
     require_crfsuite,
     sentence_features,
+    summarize_fractions,
 )
 
 from sklearn_fishdip.datasets import load_casie, low_resource_subset  # noqa: E402
@@ -136,13 +136,14 @@ def main(argv=None):
                 flush=True,
             )
             path.write_text(json.dumps(results, indent=2) + "\n")
-    results["summary"] = []
-    for fraction in args.fractions:
-        runs = [run for run in results["runs"] if run["fraction"] == fraction]
-        row = {"fraction": fraction, "n_seeds": len(runs)}
-        for key in ("trigger_identification", "trigger_classification"):
-            row[f"{key}_f1_mean"], row[f"{key}_f1_std"] = mean_std(r[key]["f1"] for r in runs)
-        results["summary"].append(row)
+    results["summary"] = summarize_fractions(
+        results["runs"],
+        args.fractions,
+        {
+            f"{key}_f1": (lambda run, key=key: run[key]["f1"])
+            for key in ("trigger_identification", "trigger_classification")
+        },
+    )
     results["metadata"]["complete"] = True
     path.write_text(json.dumps(results, indent=2) + "\n")
     return results

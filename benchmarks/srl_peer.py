@@ -160,15 +160,11 @@ def main(argv=None):
                 f"fit {record['fit_s']:.0f} s",
                 flush=True,
             )
-    rows = []
-    for fraction in args.fractions:
-        scores = [run["f1"] for run in runs if run["fraction"] == fraction]
-        mean, std = crf_baseline.mean_std(scores)
-        rows.append({"fraction": fraction, "seeds": len(scores), "f1_mean": mean, "f1_std": std})
+    rows = crf_baseline.summarize_fractions(runs, args.fractions, {"f1": lambda run: run["f1"]})
     print(f"\n{'fraction':>8} {'seeds':>5}  CRF argument F1 (n_test {len(X_test)})")
     for row in rows:
         text = crf_baseline.format_mean_std(row["f1_mean"], row["f1_std"])
-        print(f"{row['fraction']:>8g} {row['seeds']:>5}  {text}")
+        print(f"{row['fraction']:>8g} {row['n_seeds']:>5}  {text}")
     results = {
         "metadata": {
             **provenance(__file__, argv, libraries=("sklearn-crfsuite",)),
