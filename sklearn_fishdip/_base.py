@@ -215,13 +215,7 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         sources, target_texts, kept, truncated = (list(column) for column in zip(*texts))
         n_truncated = sum(truncated)
         if n_truncated:
-            warnings.warn(
-                f"{n_truncated} of {len(X)} training sentences are longer than "
-                f"max_source_length={self.max_source_length} subword tokens and were truncated "
-                "(with their targets) for training",
-                UserWarning,
-                stacklevel=2,
-            )
+            warnings.warn(self._truncation_message(n_truncated, len(X)), UserWarning, stacklevel=2)
         examples = self._examples(loaded, sources, target_texts)
         training_loss = self.training_loss
         if training_loss == "auto":
@@ -300,6 +294,14 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
             words, target = words[:end], self.codec.clip_target(target, end)
         source = self._source_text(x, words, 0, end)
         return source, self.codec.encode(self, words, target), x[:end], truncated
+
+    def _truncation_message(self, n_truncated, n_examples):
+        """The warning for training examples :meth:`_training_texts` cut to fit."""
+        return (
+            f"{n_truncated} of {n_examples} training sentences are longer than "
+            f"max_source_length={self.max_source_length} subword tokens and were truncated "
+            "(with their targets) for training"
+        )
 
     def _source_text(self, x, words, start, end):
         """Model input of the escaped ``words[start:end]`` of ``x``; SRL brackets more."""

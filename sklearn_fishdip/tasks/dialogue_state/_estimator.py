@@ -115,6 +115,14 @@ class FishDipDialogueStateTracker(BaseFishDip):
         source = " ".join(words[start:])
         return source, self.codec.encode(self, None, target), words[start:], start > 0
 
+    def _truncation_message(self, n_truncated, n_examples):
+        # Only the oldest turns go; the state stays whole.
+        return (
+            f"{n_truncated} of {n_examples} training histories are longer than "
+            f"max_source_length={self.max_source_length} subword tokens; their oldest turns "
+            "were left out for training (the states kept whole)"
+        )
+
     def _belief_grammar(self, tokenizer):
         """The decoding grammar of the fitted vocabulary."""
         slots = self.domain_slots_
@@ -217,19 +225,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
             key that is not a ``(domain, slot)`` pair or a value that is not a
             string.
         """
-        # The base says a long example is cut "with its target"; here only the
-        # oldest turns go, the state stays whole: re-word that warning.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            super().fit(X, y)
-        for warning in caught:
-            message = str(warning.message)
-            if "training sentences are longer than" in message:
-                message = message.split(" and were truncated")[0].replace(
-                    "training sentences", "training histories"
-                )
-                message += "; their oldest turns were left out for training (the states kept whole)"
-            warnings.warn(message, warning.category, stacklevel=2)
+        super().fit(X, y)
         self.grammar_ = self._belief_grammar(self.tokenizer_)
         return self
 
