@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 
 from ..augmented._subwords import group_ids
-from ._automaton import _AllowedTokens, _per_source_budgets, _Sentence
+from ._automaton import _Sentence
 from ._grammar import AugmentedGrammar
 from ._tokens import _END, _check_positive, _Trie
 
@@ -166,24 +166,10 @@ class BeliefGrammar(AugmentedGrammar):
         """Token ids of each history word as a value copies it."""
         return [list(ids) for ids in _BeliefSentence(self, source).word_ids]
 
-    def allowed_tokens_fn(self, sources, prefix_length=1, *, lead_ids=None, max_new_tokens=None):
-        """Build a ``prefix_allowed_tokens_fn`` for ``model.generate``.
-
-        As :meth:`AugmentedGrammar.allowed_tokens_fn`; ``sources`` are the
-        histories' words (what a value may copy).
-        """
-        if isinstance(prefix_length, bool) or not isinstance(prefix_length, int):
-            raise TypeError(f"prefix_length must be an int, got {prefix_length!r}")
-        if prefix_length < 0:
-            raise ValueError(f"prefix_length must be >= 0, got {prefix_length}")
-        budgets = _per_source_budgets(max_new_tokens, len(sources))
-        lead = self.lead_ids if lead_ids is None else tuple(int(i) for i in lead_ids)
-        sentences = [_BeliefSentence(self, source, lead=lead) for source in sources]
-        return _AllowedTokens(sentences, prefix_length, budgets)
-
-    def render(self, ids, source, *, prefix_length=None) -> str:
-        """Write generated ids as a state's text: names, values and copied history words."""
-        return _BeliefSentence(self, source, lead=self.lead_ids).render(ids, prefix_length)
+    def _automaton(self, source, index=None, lead=()):
+        # ``allowed_tokens_fn``, ``choices`` and ``render`` (inherited) walk this
+        # automaton: the source is the history's words, what a value may copy.
+        return _BeliefSentence(self, source, lead=lead)
 
     def __repr__(self):
         return (

@@ -299,9 +299,13 @@ class AugmentedGrammar:
         budgets = _per_source_budgets(max_new_tokens, len(sources))
         lead = self.lead_ids if lead_ids is None else tuple(int(i) for i in lead_ids)
         sentences = [
-            _Sentence(self, source, index=index, lead=lead) for index, source in enumerate(sources)
+            self._automaton(source, index=index, lead=lead) for index, source in enumerate(sources)
         ]
         return _AllowedTokens(sentences, prefix_length, budgets)
+
+    def _automaton(self, source, index=None, lead=()):
+        """The automaton of one source; a grammar of another target form overrides this."""
+        return _Sentence(self, source, index=index, lead=lead)
 
     def choices(self, source, ids, *, lead_ids=None):
         """The ids the grammar allows before each id of a target, for training.
@@ -379,7 +383,7 @@ class AugmentedGrammar:
         str
             The augmented text.
         """
-        return _Sentence(self, source, lead=self.lead_ids).render(ids, prefix_length)
+        return self._automaton(source, lead=self.lead_ids).render(ids, prefix_length)
 
     def __repr__(self):
         return (
