@@ -470,14 +470,11 @@ def _load_srl(path):
 
 
 def _multiwoz_subset(X, y, fraction, random_state):
-    """The turns of ``round(fraction * 8438)`` seeded dialogues (a dialogue starts where
-    the history has one turn, as :func:`load_multiwoz` lists them)."""
-    from sklearn_fishdip.datasets import sample_dialogues
+    """The turns of ``round(fraction * 8438)`` seeded dialogues: fractions of MultiWOZ's
+    official training set, drawn from val.json."""
+    from sklearn_fishdip.datasets import dialogue_subset
 
-    starts = [i for i, history in enumerate(X) if len(history) == 1] + [len(X)]
-    chosen = sample_dialogues(range(len(starts) - 1), round(fraction * 8438), random_state)
-    rows = [i for d in chosen for i in range(starts[d], starts[d + 1])]
-    return [X[i] for i in rows], [y[i] for i in rows]
+    return dialogue_subset(X, y, round(fraction * 8438), random_state)
 
 
 def load_dataset(name, data_dir, max_test=None):

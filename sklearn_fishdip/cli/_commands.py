@@ -119,8 +119,6 @@ def _info(args, message):
 
 
 def cmd_fit(args):
-    from ..datasets import low_resource_subset
-
     cls = estimator_for_task(args.task)
     files = _files(args.task)
     X, y = files.read(args.train, gold=True)
@@ -128,7 +126,7 @@ def cmd_fit(args):
         raise ValueError(f"{args.train}: holds no sentence")
     dev = files.read(args.dev, gold=True) if args.dev else None
     if args.fraction is not None:
-        X, y = low_resource_subset(X, y, args.fraction, random_state=args.seed)
+        X, y = files.subset(X, y, args.fraction, random_state=args.seed)
     params = dict(
         model=args.model,
         model_kind=args.model_kind,

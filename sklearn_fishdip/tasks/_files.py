@@ -7,6 +7,8 @@ registry, so adding a task needs no change there.
 
 from __future__ import annotations
 
+from ..utils._subset import low_resource_subset
+
 __all__ = ["TaskFiles"]
 
 
@@ -31,6 +33,16 @@ class TaskFiles:
         """``(X, y)`` from a file; ``y`` is None when the file holds no targets and
         ``gold`` is False. Errors are ``ValueError`` starting with ``path:line:``."""
         raise NotImplementedError
+
+    def subset(self, X, y, fraction, random_state=None):
+        """The seeded low-resource training subset that ``fishdip fit --fraction`` trains on.
+
+        This default draws examples with
+        :func:`~sklearn_fishdip.datasets.low_resource_subset`; a task whose
+        examples come in groups that belong together (the turns of a
+        dialogue) overrides it to draw whole groups.
+        """
+        return low_resource_subset(X, y, fraction, random_state=random_state)
 
     def write(self, out, X, predicted, gold=None):
         """Write predictions to the open text file ``out`` (``gold`` targets when known)."""

@@ -6,10 +6,12 @@ checks give the same kind of clear errors for text.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 
 __all__ = [
     "CheckedTokens",
+    "check_fraction",
     "check_tokens",
     "check_token_lists",
     "check_same_length",
@@ -129,6 +131,14 @@ def check_same_length(X, y, *, names: tuple[str, str] = ("X", "y")) -> None:
             f"{names[0]} and {names[1]} have different lengths: {len(X)} sentences but "
             f"{len(y)} targets"
         )
+
+
+def check_fraction(fraction) -> None:
+    """Raise unless ``fraction`` is a number in (0, 1] (a low-resource fraction of train)."""
+    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real):
+        raise TypeError(f"fraction must be a number, got {type(fraction).__name__}")
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
 
 
 def check_spans(spans, n_tokens: int, *, index: int | None = None) -> list[tuple[int, int, str]]:

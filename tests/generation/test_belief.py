@@ -106,6 +106,24 @@ def test_malformed_states_are_rejected(text, ok):
     assert _accepted(tokenizer, grammar, HISTORIES[0], text) is ok
 
 
+@pytest.mark.parametrize("max_copy_words, ok", [(1, False), (2, True), (6, True)])
+def test_the_tracker_s_max_copy_words_bounds_copied_values(max_copy_words, ok):
+    tokenizer = make_tiny_bpe_tokenizer()
+    estimator = _fitted_vocabulary().set_params(max_copy_words=max_copy_words)
+    grammar = estimator._belief_grammar(tokenizer)
+    assert grammar.max_copy_words == max_copy_words
+    # "the north" is two history words, not a value seen in training
+    text = f"[belief] hotel area the north , {NO} , {REST} , {TAIL} [belief]"
+    assert _accepted(tokenizer, grammar, HISTORIES[0], text) is ok
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "6"])
+def test_a_bad_max_copy_words_is_refused_at_fit(bad):
+    estimator = FishDipDialogueStateTracker(max_copy_words=bad)
+    with pytest.raises(ValueError, match=f"max_copy_words must be a positive integer, got {bad!r}"):
+        estimator.fit([[("user", "hi")]], [{}])
+
+
 def test_domains_come_in_order_and_once():
     tokenizer = make_tiny_bpe_tokenizer()
     estimator = _fitted_vocabulary()

@@ -18,7 +18,14 @@ from ._codec import (
     encode_state,
 )
 from ._estimator import FishDipDialogueStateTracker
-from ._io import MULTIWOZ_DOMAINS, MultiWOZFiles, load_multiwoz, sample_dialogues, write_states
+from ._io import (
+    MULTIWOZ_DOMAINS,
+    MultiWOZFiles,
+    dialogue_subset,
+    load_multiwoz,
+    sample_dialogues,
+    write_states,
+)
 from ._metrics import joint_goal_accuracy, normalize_state, normalize_value, slot_accuracy
 
 __all__ = [
@@ -32,6 +39,7 @@ __all__ = [
     "check_states",
     "decode_state",
     "dialogue_source",
+    "dialogue_subset",
     "encode_state",
     "joint_goal_accuracy",
     "load_multiwoz",

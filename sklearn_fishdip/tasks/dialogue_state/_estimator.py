@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..._base import BaseFishDip
 from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ...augmented._report import DecodeErrors
 from ...generation import BeliefGrammar, generate_augmented
-from ...models import adapter_for_model
+from ...models import DEFAULT_MODEL, adapter_for_model
 from ...utils._threads import torch_threads_share
 from ._codec import (
     BELIEF,
@@ -44,8 +45,8 @@ class FishDipDialogueStateTracker(BaseFishDip):
     for each domain written (known domains, in order, each once) all of its
     known slots in the order above, each with a value that is ``not given``,
     a value seen for that slot in training (``slot_values_``) or a span of
-    1 to 6 words of the history; then ``[belief]`` and the end. Every such
-    output parses. The ``"grammar"`` training loss (the default for prefix
+    1 to ``max_copy_words`` words of the history; then ``[belief]`` and the
+    end. Every such output parses. The ``"grammar"`` training loss (the default for prefix
     LMs) restricts each target id's softmax to what that grammar allows
     there. With ``constrained_decoding=False`` the model writes freely; the
     reader keeps only known ``(domain, slot)`` pairs (the five MultiWOZ
@@ -54,6 +55,11 @@ class FishDipDialogueStateTracker(BaseFishDip):
 
     Parameters
     ----------
+    max_copy_words : int, default=6
+        Longest span of history words a value may copy under constrained
+        decoding. MultiWOZ values are short (names, times, areas); a longer
+        span lets the model write longer names at the cost of more ways to
+        run past the value.
     {PARAMETERS_DOC}
 
     Attributes
@@ -82,12 +88,66 @@ class FishDipDialogueStateTracker(BaseFishDip):
     codec = DialogueStateCodec()
     files = MultiWOZFiles()
 
+    def __init__(
+        self,
+        max_copy_words=6,
+        model=DEFAULT_MODEL,
+        model_kind="auto",
+        strategy="fish-dip",
+        keep_ratio=0.01,
+        refresh_every=100,
+        optimizer="adafactor",
+        learning_rate=None,
+        weight_decay=0.0,
+        lr_schedule="linear",
+        max_epochs=20,
+        batch_size=8,
+        max_source_length=256,
+        max_target_length=256,
+        num_beams=1,
+        constrained_decoding=True,
+        training_loss="auto",
+        label_names=None,
+        device="auto",
+        random_state=None,
+        verbose=1,
+    ):
+        super().__init__(
+            model=model,
+            model_kind=model_kind,
+            strategy=strategy,
+            keep_ratio=keep_ratio,
+            refresh_every=refresh_every,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            max_source_length=max_source_length,
+            max_target_length=max_target_length,
+            num_beams=num_beams,
+            constrained_decoding=constrained_decoding,
+            training_loss=training_loss,
+            label_names=label_names,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.max_copy_words = max_copy_words
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.dict = True
         return tags
 
     # The steps of the shared fit ------------------------------------------
+
+    def _check_params(self):
+        copy = self.max_copy_words
+        if isinstance(copy, bool) or not isinstance(copy, (int, np.integer)) or copy < 1:
+            raise ValueError(f"max_copy_words must be a positive integer, got {copy!r}")
+        return super()._check_params()
 
     def _check_inputs(self, X):
         return check_dialogues(X)
@@ -139,6 +199,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
             skip_words=(*SPEAKERS.values(), ";"),
             marker=BELIEF,
             empty_value=NOT_GIVEN,
+            max_copy_words=self.max_copy_words,
         )
 
     def _decoding_grammar(self):

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ...utils._validation import check_fraction, check_same_length
 from .._files import TaskFiles
 from ._codec import MULTIWOZ_SLOTS
 from ._metrics import joint_goal_accuracy, normalize_value, slot_accuracy
@@ -25,6 +26,7 @@ from ._metrics import joint_goal_accuracy, normalize_value, slot_accuracy
 __all__ = [
     "MULTIWOZ_DOMAINS",
     "MultiWOZFiles",
+    "dialogue_subset",
     "load_multiwoz",
     "sample_dialogues",
     "write_states",
@@ -175,6 +177,46 @@ def sample_dialogues(dialogue_ids, n_dialogues, random_state=None):
     return [dialogue_ids[index] for index in chosen]
 
 
+def dialogue_subset(X, y, n_dialogues, random_state=None):
+    """The user turns of ``n_dialogues`` seeded dialogues of ``X``, in file order.
+
+    ``X`` lists user turns as :func:`load_multiwoz` does: a dialogue's turns
+    are consecutive, and its first has a one-turn history. Sampling whole
+    dialogues (not turns) keeps each training dialogue's turns together, as
+    the low-resource protocol does.
+
+    Parameters
+    ----------
+    X : list of histories
+    y : list of dict
+    n_dialogues : int
+        How many dialogues to keep (see :func:`sample_dialogues`).
+    random_state : int, RandomState or None, default=None
+
+    Returns
+    -------
+    X_subset, y_subset : list
+
+    Examples
+    --------
+    >>> X = [[("user", "a")], [("user", "a"), ("system", "b"), ("user", "c")], [("user", "d")]]
+    >>> X_kept, _ = dialogue_subset(X, [{}, {}, {}], 1, random_state=0)
+    >>> [len(history) for history in X_kept]
+    [1, 3]
+    """
+    check_same_length(X, y)
+    starts = [i for i, history in enumerate(X) if len(history) == 1]
+    if not starts or starts[0] != 0:
+        raise ValueError(
+            "X[0] does not start a dialogue: its history must be one user turn, "
+            "as load_multiwoz lists them"
+        )
+    starts.append(len(X))
+    chosen = sample_dialogues(range(len(starts) - 1), n_dialogues, random_state)
+    rows = [i for d in chosen for i in range(starts[d], starts[d + 1])]
+    return [X[i] for i in rows], [y[i] for i in rows]
+
+
 def _state_json(state):
     return {f"{domain}-{slot}": value for (domain, slot), value in sorted(state.items())}
 
@@ -207,6 +249,12 @@ class MultiWOZFiles(TaskFiles):
 
     def read(self, path, *, gold):
         return load_multiwoz(path)
+
+    def subset(self, X, y, fraction, random_state=None):
+        """Whole dialogues: ``round(fraction * n_dialogues)`` of them (at least one)."""
+        check_fraction(fraction)
+        n_dialogues = sum(len(history) == 1 for history in X)
+        return dialogue_subset(X, y, max(1, round(fraction * n_dialogues)), random_state)
 
     def write(self, out, X, predicted, gold=None):
         write_states(out, X, predicted, gold)

@@ -8,7 +8,7 @@ from sklearn_fishdip import FishDipDialogueStateTracker
 from sklearn_fishdip.datasets import load_multiwoz
 from tests.cli._helpers import FAST, _check_error, _run
 
-from ._data import write_multiwoz
+from ._data import DIALOGUES, write_multiwoz
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +82,30 @@ def test_a_malformed_file_exits_2_naming_file_dialogue_and_turn(tmp_path, tiny_t
     )
     _check_error(code, out, err, str(bad), "dialogue 'MUL1', turn 1")
     assert not (tmp_path / "m").exists()
+
+
+def test_fit_fraction_draws_whole_dialogues(tmp_path):
+    files = FishDipDialogueStateTracker.files
+    dialogues = {f"D{i}.json": DIALOGUES["D1.json"] for i in range(10)}
+    X, y = load_multiwoz(write_multiwoz(tmp_path / "val.json", dialogues))
+    X_kept, y_kept = files.subset(X, y, 0.3, random_state=1)
+    # 3 of the 10 two-turn dialogues, each whole, as load_multiwoz samples them
+    assert (X_kept, y_kept) == load_multiwoz(tmp_path / "val.json", n_dialogues=3, random_state=1)
+    assert len(X_kept) == 6 and [len(h) for h in X_kept] == [1, 3] * 3
+    assert len(files.subset(X, y, 0.01, random_state=1)[0]) == 2  # at least one dialogue
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\], got 1.5"):
+        files.subset(X, y, 1.5)
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_the_command_line_fits_on_whole_dialogues(multiwoz, tiny_t5_path, tmp_path, seed):
+    from sklearn_fishdip.cli._main import main
+
+    out = tmp_path / "model"
+    argv = ["fit", "--task", "dialogue_state", "--train", multiwoz, "--fraction", "0.5"]
+    argv += ["--seed", seed, "--model", tiny_t5_path, "--out", str(out), *FAST, "--quiet"]
+    assert main(argv) == 0
+    # one of the two dialogues, all of its turns: the values seen are exactly its own
+    seen = FishDipDialogueStateTracker.load(str(out)).slot_values_
+    hotel = {"hotel": {"book people": ["2"], "area": ["north"], "pricerange": ["cheap"]}}
+    assert seen in (hotel, {"taxi": {"leaveat": ["10:15"]}})

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from sklearn_fishdip.datasets import load_multiwoz, sample_dialogues
+from sklearn_fishdip.datasets import dialogue_subset, load_multiwoz, sample_dialogues
 from sklearn_fishdip.tasks.dialogue_state import write_states
 
 from ._data import DIALOGUES, STATES, write_multiwoz
@@ -37,6 +37,30 @@ def test_seeded_sample_of_dialogues(tmp_path):
     assert sample != sample_dialogues(ids, 42, random_state=2)
     with pytest.raises(ValueError, match="between 1 and"):
         sample_dialogues(ids, 101)
+
+
+def test_dialogue_subset_keeps_whole_dialogues_as_n_dialogues_does(tmp_path):
+    dialogues = {
+        f"D{i}.json": DIALOGUES["D1.json"] if i % 2 else DIALOGUES["D2.json"] for i in range(10)
+    }
+    path = write_multiwoz(tmp_path / "val.json", dialogues)
+    X, y = load_multiwoz(path)
+    for seed in (0, 1, 2):
+        X_kept, y_kept = dialogue_subset(X, y, 4, random_state=seed)
+        # the same dialogues, whole and in file order, as load_multiwoz's own sample
+        assert (X_kept, y_kept) == load_multiwoz(path, n_dialogues=4, random_state=seed)
+        assert sum(len(history) == 1 for history in X_kept) == 4
+    assert dialogue_subset(X, y, 4, random_state=1) != dialogue_subset(X, y, 4, random_state=2)
+
+
+def test_dialogue_subset_refuses_what_is_not_a_list_of_dialogues(tmp_path):
+    X, y = load_multiwoz(write_multiwoz(tmp_path / "val.json"))
+    with pytest.raises(ValueError, match=r"X\[0\] does not start a dialogue"):
+        dialogue_subset(X[1:], y[1:], 1)
+    with pytest.raises(ValueError, match="different lengths"):
+        dialogue_subset(X, y[:2], 1)
+    with pytest.raises(ValueError, match="between 1 and the 2 dialogues"):
+        dialogue_subset(X, y, 3)
 
 
 @pytest.mark.parametrize(

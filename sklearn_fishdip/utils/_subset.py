@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import numbers
-
 from sklearn.utils import check_random_state
 
-from ..utils._validation import check_same_length
+from ._validation import check_fraction, check_same_length
 
 __all__ = ["low_resource_subset"]
 
@@ -42,10 +40,7 @@ def low_resource_subset(X, y, fraction, random_state=None):
     2
     """
     check_same_length(X, y)
-    if isinstance(fraction, bool) or not isinstance(fraction, numbers.Real):
-        raise TypeError(f"fraction must be a number, got {type(fraction).__name__}")
-    if not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    check_fraction(fraction)
     if len(X) == 0:
         raise ValueError("X is empty: there is nothing to draw from")
     order = check_random_state(random_state).permutation(len(X))
