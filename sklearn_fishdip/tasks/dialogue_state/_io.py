@@ -200,7 +200,7 @@ def dialogue_subset(X, y, n_dialogues, random_state=None):
     Examples
     --------
     >>> X = [[("user", "a")], [("user", "a"), ("system", "b"), ("user", "c")], [("user", "d")]]
-    >>> X_kept, _ = dialogue_subset(X, [{}, {}, {}], 1, random_state=0)
+    >>> X_kept, _ = dialogue_subset(X, [{}, {}, {}], 1, random_state=1)
     >>> [len(history) for history in X_kept]
     [1, 3]
     """
