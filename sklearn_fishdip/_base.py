@@ -3,7 +3,8 @@
 A task estimator (NER, joint relation extraction) says how its targets are
 validated, written as augmented text, read back and scored; everything else
 (loading the model, tokenizing, the sparse fine-tuning engine, constrained
-generation, long sentences) lives here.
+generation) lives here; long sentences are cut into windows by
+``_windows.SourceWindowsMixin``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tqdm.auto import tqdm
 
 from ._params import check_params
 from ._registry import register_estimator
+from ._windows import SourceWindowsMixin
 from .augmented._entities import escape_tokens
 from .augmented._report import DecodeErrors
 from .generation import generate_augmented, grammar_for_model
@@ -36,7 +38,7 @@ from .utils._validation import check_same_length, check_token_lists
 __all__ = ["BaseFishDip"]
 
 
-class BaseFishDip(PersistenceMixin, BaseEstimator):
+class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
     """Base class of the FISH-DIP estimators; not for direct use.
 
     A task estimator sets the class attributes ``task`` (its name on the
@@ -133,42 +135,6 @@ class BaseFishDip(PersistenceMixin, BaseEstimator):
         if str(self.device).startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={self.device!r} but CUDA is not available")
         return self.device
-
-    # ------------------------------------------------------------------ #
-    # Sentences longer than max_source_length
-    # ------------------------------------------------------------------ #
-
-    def _word_lengths(self, tokenizer, words):
-        """Number of subword ids of each escaped word, as the tokenizer splits it."""
-        encoded = tokenizer(words, add_special_tokens=False)["input_ids"]
-        return [max(1, len(ids)) for ids in encoded]
-
-    def _word_budget(self, tokenizer, model=None, adapter=None):
-        """Subword ids a source's words may take: ``max_source_length`` (and, with a
-        model, what its adapter leaves of the positions) less the special ids."""
-        if model is None:
-            n_special = len(tokenizer("", add_special_tokens=True)["input_ids"])
-            return max(1, self.max_source_length - n_special)
-        adapter = adapter_for_model(model, tokenizer) if adapter is None else adapter
-        n_special = len(adapter.encode_sources(model, tokenizer, [""])[0])
-        return max(1, adapter.source_budget(model, self.max_source_length) - n_special)
-
-    def _windows(self, tokenizer, words, model=None, adapter=None):
-        """Split a sentence into consecutive word windows that fit the source length.
-
-        With a model, a window also fits the model's positions as its adapter
-        counts them (for decoder-only and prefix LMs, source and target share
-        them, so a source may take a third).
-        """
-        budget = self._word_budget(tokenizer, model, adapter)
-        windows, start, used = [], 0, 0
-        for position, length in enumerate(self._word_lengths(tokenizer, words)):
-            if used + length > budget and position > start:
-                windows.append((start, position))
-                start, used = position, 0
-            used += length
-        windows.append((start, len(words)))
-        return windows
 
     # ------------------------------------------------------------------ #
     # fit

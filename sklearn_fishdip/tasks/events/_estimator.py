@@ -161,10 +161,8 @@ class FishDipEventExtractor(BaseFishDip):
         bracketed = list(words)
         bracketed[start] = "[ " + bracketed[start]
         bracketed[end - 1] = bracketed[end - 1] + " | " + self._trigger_words(x) + " ]"
-        windows = self._windows(tokenizer, bracketed, model, adapter)
-        first = next(w for w in windows if w[0] <= start < w[1])
         # The trigger's words stay together in the window that holds its start.
-        return [(first[0], max(first[1], end))]
+        return [self._window_around(tokenizer, bracketed, start, end, model, adapter)]
 
     def _training_texts(self, loaded, x, target):
         words = escape_tokens(x)

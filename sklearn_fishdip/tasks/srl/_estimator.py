@@ -127,8 +127,8 @@ class FishDipSRL(BaseFishDip):
         # only the one holding the predicate is tagged.
         bracketed = list(words)
         bracketed[x.predicate] = f"[ {words[x.predicate]} ]"
-        windows = self._windows(tokenizer, bracketed, model, adapter)
-        return [next(w for w in windows if w[0] <= x.predicate < w[1])]
+        predicate = x.predicate
+        return [self._window_around(tokenizer, bracketed, predicate, predicate + 1, model, adapter)]
 
     def _training_texts(self, loaded, x, target):
         words = escape_tokens(x)
