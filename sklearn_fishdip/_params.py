@@ -10,7 +10,13 @@ from .sparse import DEFAULT_LEARNING_RATES, LR_SCHEDULES, resolve_strategy
 #: Accepted values of the estimators' ``training_loss``.
 TRAINING_LOSSES = ("auto", "full", "grammar")
 
-__all__ = ["check_params"]
+__all__ = ["check_params", "check_positive_integer"]
+
+
+def check_positive_integer(name, value):
+    """Raise a ``ValueError`` naming the parameter unless ``value`` is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def check_params(estimator):
@@ -23,9 +29,7 @@ def check_params(estimator):
     """
     params = estimator.get_params(deep=False)
     for name in ("max_epochs", "batch_size", "max_source_length", "max_target_length", "num_beams"):
-        value = params[name]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_positive_integer(name, params[name])
     optimizer, learning_rate = params["optimizer"], params["learning_rate"]
     weight_decay, device = params["weight_decay"], params["device"]
     if optimizer not in DEFAULT_LEARNING_RATES:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ..._base import BaseFishDip
 from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
+from ..._params import check_positive_integer
 from ...augmented._report import DecodeErrors
 from ...generation import BeliefGrammar, generate_augmented
 from ...models import DEFAULT_MODEL, adapter_for_model
@@ -144,9 +144,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
     # The steps of the shared fit ------------------------------------------
 
     def _check_params(self):
-        copy = self.max_copy_words
-        if isinstance(copy, bool) or not isinstance(copy, (int, np.integer)) or copy < 1:
-            raise ValueError(f"max_copy_words must be a positive integer, got {copy!r}")
+        check_positive_integer("max_copy_words", self.max_copy_words)
         return super()._check_params()
 
     def _check_inputs(self, X):
