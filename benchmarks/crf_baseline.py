@@ -242,6 +242,23 @@ def mean_std(values):
     return float(np.mean(values)), std
 
 
+def run_fractions(results, path, X_train, y_train, fractions, seeds, measure, describe):
+    """Measure every seeded subset, appending to ``results["runs"]`` and rewriting ``path``.
+
+    For each fraction and seed, ``measure(X_sub, y_sub, seed)`` on the subset
+    ``low_resource_subset`` draws gives a run record (``fraction`` and ``seed``
+    added); ``describe(run)`` is its progress line. The JSON is rewritten after
+    every run, so a cut run keeps what it measured.
+    """
+    for fraction in fractions:
+        for seed in seeds:
+            X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
+            run = {"fraction": fraction, "seed": seed, **measure(X_sub, y_sub, seed)}
+            results["runs"].append(run)
+            print(f"fraction {fraction:g} seed {seed}: {describe(run)}", flush=True)
+            path.write_text(json.dumps(results, indent=2) + "\n")
+
+
 def summarize_fractions(runs, fractions, values):
     """One row per fraction: its number of seeds and each value's mean and std over them.
 
@@ -406,20 +423,21 @@ def main(argv=None):
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
 
-    for fraction in args.fractions:
-        for seed in args.seeds:
-            X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
-            run = {"fraction": fraction, "seed": seed}
-            run.update(run_crf(X_sub, y_sub, X_test, y_test, uncased=args.uncased, **overrides))
-            results["runs"].append(run)
-            print(
-                f"fraction {fraction:g} seed {seed}: n_train {run['n_train']}, "
-                f"F1 {run['f1']:.4f} (P {run['precision']:.4f}, R {run['recall']:.4f}), "
-                f"fit {run['fit_s']:.1f} s",
-                flush=True,
-            )
-            # Rewritten after every run: a cut run keeps what it measured.
-            path.write_text(json.dumps(results, indent=2) + "\n")
+    run_fractions(
+        results,
+        path,
+        X_train,
+        y_train,
+        args.fractions,
+        args.seeds,
+        lambda X_sub, y_sub, seed: run_crf(
+            X_sub, y_sub, X_test, y_test, uncased=args.uncased, **overrides
+        ),
+        lambda run: (
+            f"n_train {run['n_train']}, F1 {run['f1']:.4f} (P {run['precision']:.4f}, "
+            f"R {run['recall']:.4f}), fit {run['fit_s']:.1f} s"
+        ),
+    )
 
     results["summary"] = summarize_fractions(
         results["runs"],

@@ -33,11 +33,12 @@ from crf_baseline import (  # noqa: E402
     parse_float_list,
     parse_int_list,
     require_crfsuite,
+    run_fractions,
     sentence_features,
     summarize_fractions,
 )
 
-from sklearn_fishdip.datasets import load_casie, low_resource_subset  # noqa: E402
+from sklearn_fishdip.datasets import load_casie  # noqa: E402
 from sklearn_fishdip.tasks.events import event_scores  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,18 +125,19 @@ def main(argv=None):
     }
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for fraction in args.fractions:
-        for seed in args.seeds:
-            X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
-            run = {"fraction": fraction, "seed": seed, **run_peer(X_sub, y_sub, X_test, y_test)}
-            results["runs"].append(run)
-            print(
-                f"fraction {fraction:g} seed {seed}: trigger identification F1 "
-                f"{run['trigger_identification']['f1']:.4f}, classification F1 "
-                f"{run['trigger_classification']['f1']:.4f}",
-                flush=True,
-            )
-            path.write_text(json.dumps(results, indent=2) + "\n")
+    run_fractions(
+        results,
+        path,
+        X_train,
+        y_train,
+        args.fractions,
+        args.seeds,
+        lambda X_sub, y_sub, seed: run_peer(X_sub, y_sub, X_test, y_test),
+        lambda run: (
+            f"trigger identification F1 {run['trigger_identification']['f1']:.4f}, "
+            f"classification F1 {run['trigger_classification']['f1']:.4f}"
+        ),
+    )
     results["summary"] = summarize_fractions(
         results["runs"],
         args.fractions,

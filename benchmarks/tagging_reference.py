@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from _provenance import provenance  # noqa: E402
 
-from sklearn_fishdip.datasets import load_conll, low_resource_subset  # noqa: E402
+from sklearn_fishdip.datasets import load_conll  # noqa: E402
 from sklearn_fishdip.metrics import entity_precision_recall_f1  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -232,28 +232,24 @@ def main(argv=None):
     }
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for fraction in args.fractions:
-        for seed in args.seeds:
-            X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
-            run = {"fraction": fraction, "seed": seed}
-            run.update(
-                run_tagger(X_sub, y_sub, X_test, y_test, seed=seed, model=args.model, **params)
-            )
-            results["runs"].append(run)
-            print(
-                f"fraction {fraction:g} seed {seed}: n_train {run['n_train']}, "
-                f"F1 {run['f1']:.4f} (P {run['precision']:.4f}, R {run['recall']:.4f}), "
-                f"fit {run['fit_s']:.0f} s, predict {run['predict_s']:.0f} s",
-                flush=True,
-            )
-            path.write_text(json.dumps(results, indent=2) + "\n")  # a cut run keeps its runs
-    results["summary"] = []
-    for fraction in args.fractions:
-        f1s = [run["f1"] for run in results["runs"] if run["fraction"] == fraction]
-        mean, std = crf_baseline.mean_std(f1s)
-        results["summary"].append(
-            {"fraction": fraction, "n_seeds": len(f1s), "f1_mean": mean, "f1_std": std}
-        )
+    crf_baseline.run_fractions(
+        results,
+        path,
+        X_train,
+        y_train,
+        args.fractions,
+        args.seeds,
+        lambda X_sub, y_sub, seed: run_tagger(
+            X_sub, y_sub, X_test, y_test, seed=seed, model=args.model, **params
+        ),
+        lambda run: (
+            f"n_train {run['n_train']}, F1 {run['f1']:.4f} (P {run['precision']:.4f}, "
+            f"R {run['recall']:.4f}), fit {run['fit_s']:.0f} s, predict {run['predict_s']:.0f} s"
+        ),
+    )
+    results["summary"] = crf_baseline.summarize_fractions(
+        results["runs"], args.fractions, {"f1": lambda run: run["f1"]}
+    )
     results["metadata"]["complete"] = True
     path.write_text(json.dumps(results, indent=2) + "\n")
     print()
