@@ -46,9 +46,9 @@ class FishDipDialogueStateTracker(BaseFishDip):
     known slots in the order above, each with a value that is ``not given``,
     a value seen for that slot in training (``slot_values_``) or a span of
     1 to ``max_copy_words`` words of the history; then ``[belief]`` and the
-    end. Every such output parses. The ``"grammar"`` training loss (the default for prefix
-    LMs) restricts each target id's softmax to what that grammar allows
-    there. With ``constrained_decoding=False`` the model writes freely; the
+    end. Every such output parses. The ``"grammar"`` training loss (the
+    default for prefix LMs) restricts each target id's softmax to what that
+    grammar allows there. With ``constrained_decoding=False`` the model writes freely; the
     reader keeps only known ``(domain, slot)`` pairs (the five MultiWOZ
     domains' 30 slots plus any seen in training) and counts the others, and
     unreadable text, in ``decode_errors_``; it never fails.
