@@ -41,6 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
+from _plots import draw_panels  # noqa: E402
 from _provenance import LIBRARIES, provenance  # noqa: E402
 from crf_baseline import format_mean_std, mean_std, parse_int_list  # noqa: E402
 from scipy.stats import pearsonr, spearmanr  # noqa: E402
@@ -418,40 +419,27 @@ PLOTTED = {
 
 def plot(rows, path):
     """Bars of each method's mean ± std per task and size, one panel per task."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display on benchmark machines
-    import matplotlib.pyplot as plt
-
-    tasks = list(dict.fromkeys(row["task"] for row in rows))
-    if not tasks:
-        return
-    fig, axes = plt.subplots(
-        1, len(tasks), figsize=(5 * len(tasks), 3.8), squeeze=False, constrained_layout=True
-    )
-    for ax, task in zip(axes[0], tasks):
+    panels = []
+    for task in dict.fromkeys(row["task"] for row in rows):
         metric = PLOTTED.get(task, "accuracy")
         task_rows = [row for row in rows if row["task"] == task]
         sizes = sorted({row["size"] for row in task_rows})
-        methods = list(dict.fromkeys(row["method"] for row in task_rows))
-        width = 0.8 / len(methods)
-        for i, method in enumerate(methods):
-            found = {r["size"]: r["summary"][metric] for r in task_rows if r["method"] == method}
-            xs = [j + (i - (len(methods) - 1) / 2) * width for j in range(len(sizes))]
-            means = [found[n]["mean"] if n in found else np.nan for n in sizes]
-            stds = [(found[n]["std"] or 0.0) if n in found else 0.0 for n in sizes]
-            bars = ax.bar(xs, means, width, yerr=stds, capsize=3, label=method)
-            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
-        ax.set_xticks(range(len(sizes)))
-        ax.set_xticklabels([f"n={n}" for n in sizes])
-        ax.set_ylabel(f"dev {metric}")
-        ax.set_title(f"{task}: mean ± std over seeds")
-        ax.axhline(0, color="black", linewidth=0.5)
-        ax.legend(fontsize="small", ncol=2)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        series = {}
+        for row in task_rows:
+            summary = row["summary"][metric]
+            series.setdefault(row["method"], {})[f"n={row['size']}"] = (
+                summary["mean"],
+                summary["std"],
+            )
+        panels.append(
+            {
+                "title": f"{task}: mean ± std over seeds",
+                "ylabel": f"dev {metric}",
+                "groups": [f"n={n}" for n in sizes],
+                "series": series,
+            }
+        )
+    draw_panels(path, panels, width_per_panel=5)
 
 
 def print_table(rows):

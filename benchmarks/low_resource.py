@@ -58,6 +58,7 @@ import crf_baseline  # noqa: E402
 import numpy as np  # noqa: E402
 import tagging_reference  # noqa: E402
 import torch  # noqa: E402
+from _plots import draw_panels  # noqa: E402
 from _provenance import LIBRARIES, provenance  # noqa: E402
 
 from sklearn_fishdip import DEFAULT_MODEL, all_estimators  # noqa: E402
@@ -857,44 +858,26 @@ def plot(results, path):
     path : str or path-like
         The image file.
     """
-    import matplotlib
-
-    # No display on benchmark machines.
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    datasets = list(dict.fromkeys(row["dataset"] for row in results["summary"]))
-    if not datasets:
-        return
-    fig, axes = plt.subplots(
-        1, len(datasets), figsize=(6 * len(datasets), 4), squeeze=False, constrained_layout=True
-    )
-    for ax, dataset in zip(axes[0], datasets):
+    panels = []
+    for dataset in dict.fromkeys(row["dataset"] for row in results["summary"]):
         rows = [row for row in results["summary"] if row["dataset"] == dataset]
-        fractions = sorted({row["fraction"] for row in rows})
-        strategies = list(dict.fromkeys(row["strategy"] for row in rows))
-        width = 0.8 / len(strategies)
-        for i, strategy in enumerate(strategies):
-            by_fraction = {row["fraction"]: row for row in rows if row["strategy"] == strategy}
-            xs = [j + (i - (len(strategies) - 1) / 2) * width for j in range(len(fractions))]
-            means = [by_fraction[f]["f1_mean"] if f in by_fraction else np.nan for f in fractions]
-            stds = [
-                (by_fraction[f]["f1_std"] or 0.0) if f in by_fraction else 0.0 for f in fractions
-            ]
-            bars = ax.bar(xs, means, width, yerr=stds, capsize=3, label=strategy)
-            # Values on the bars: an F1 of 0 is otherwise invisible.
-            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
-        ax.set_xticks(range(len(fractions)))
-        ax.set_xticklabels([f"{f:.0%}" for f in fractions])
-        ax.set_xlabel("fraction of the training set")
-        ax.set_ylabel(DATASETS[dataset]["metric"])
-        ax.set_title(f"{dataset}: test F1, mean ± std over seeds")
-        ax.set_ylim(0, 1)
-        ax.legend(fontsize="small", ncol=2)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        series = {}
+        for row in rows:
+            series.setdefault(row["strategy"], {})[f"{row['fraction']:.0%}"] = (
+                row["f1_mean"],
+                row["f1_std"],
+            )
+        panels.append(
+            {
+                "title": f"{dataset}: test F1, mean ± std over seeds",
+                "xlabel": "fraction of the training set",
+                "ylabel": DATASETS[dataset]["metric"],
+                "groups": [f"{f:.0%}" for f in sorted({row["fraction"] for row in rows})],
+                "series": series,
+                "ylim": (0, 1),
+            }
+        )
+    draw_panels(path, panels, width_per_panel=6)
 
 
 # ---------------------------------------------------------------------------

@@ -51,6 +51,7 @@ import low_resource  # noqa: E402
 import numpy as np  # noqa: E402
 import relation_peer  # noqa: E402
 import torch  # noqa: E402
+from _plots import draw_panels  # noqa: E402
 from _provenance import provenance  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
@@ -107,6 +108,7 @@ def build_parser():
     add("--batch-size", type=int, default=8, help="(default: %(default)s)")
     add("--data-dir", default=str(DEFAULT_DATA_DIR), help="(default: %(default)s)")
     add("--json", default=str(DEFAULT_JSON), help="(default: %(default)s)")
+    add("--plot", help="bar chart of macro F1 per fraction and strategy (default: next to --json)")
     add("--device", default="auto", choices=["auto", "cpu", "cuda"])
     add("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     add("--resume", action="store_true", help="keep the runs of a --json with the same settings")
@@ -338,6 +340,33 @@ def summarize(runs):
     return summary
 
 
+def plot(results, path):
+    """Macro F1, mean ± std over seeds, per fraction and strategy; one panel per setting."""
+    panels = []
+    for setting in dict.fromkeys(row["setting"] for row in results["summary"]):
+        rows = [row for row in results["summary"] if row["setting"] == setting]
+        series = {}
+        for row in rows:
+            series.setdefault(row["strategy"], {})[f"{row['fraction']:g}"] = (
+                row["macro_f1_mean"],
+                row["macro_f1_std"],
+            )
+        dataset = rows[0]["dataset"]
+        panels.append(
+            {
+                "title": f"{dataset} {setting}: mean ± std over seeds",
+                "xlabel": "fraction of the training set"
+                if dataset == "semeval2010"
+                else "fraction of the base relations' examples",
+                "ylabel": "macro F1 (official)" if dataset == "semeval2010" else "macro F1",
+                "groups": [f"{f:g}" for f in sorted({row["fraction"] for row in rows})],
+                "series": series,
+                "ylim": (0, 1),
+            }
+        )
+    draw_panels(path, panels)
+
+
 def print_table(results):
     """Print the summary: mean ± std over seeds."""
     meta = results["metadata"]
@@ -454,7 +483,9 @@ def main(argv=None):
     results["metadata"]["complete"] = True
     write()
     print_table(results)
-    print(f"wrote {path}")
+    image = Path(args.plot) if args.plot else path.with_suffix(".png")
+    plot(results, image)
+    print(f"wrote {path} and {image}")
     return results
 
 

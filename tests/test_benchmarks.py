@@ -632,6 +632,9 @@ def test_relation_classification_semeval_runs_and_resumes(
     assert written["metadata"]["complete"] is True
     assert [row["strategy"] for row in written["summary"]] == ["full", "fish-dip", "peer"]
     assert "mean ± std over seeds" in capsys.readouterr().out
+    # The plot lands next to the JSON unless --plot names it; it is a real PNG.
+    image = tmp_path / "out" / "rc.png"
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and image.stat().st_size > 5000
     # --resume with the same settings trains nothing again.
     again = relation_classification.main([*argv, "--resume"])
     assert [run["fit_s"] for run in again["runs"]] == [run["fit_s"] for run in results["runs"]]

@@ -1,0 +1,67 @@
+"""The bar chart every benchmark draws: one panel per dataset or task, mean ± std per method.
+
+One place, so the scripts' figures look alike (bars grouped by training size,
+one colour per method, the standard deviation over seeds as an error bar and
+the mean written on the bar, since a score of 0 is otherwise invisible) and a
+change of style reaches them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def draw_panels(path, panels, *, width_per_panel=5.5):
+    """Draw grouped bars, one panel each, and save the figure.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The image file; its folder is created.
+    panels : list of dict
+        One per panel, with ``title``, ``ylabel``, ``groups`` (the x tick
+        labels, in order) and ``series``: ``{method: {group: (mean, std)}}``
+        (``std`` may be None, drawn as 0; a missing group leaves a gap).
+        Optional ``ylim`` (a pair) and ``xlabel``.
+    width_per_panel : float, default=5.5
+        Inches per panel.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on benchmark machines
+    import matplotlib.pyplot as plt
+
+    if not panels:
+        return
+    fig, axes = plt.subplots(
+        1,
+        len(panels),
+        figsize=(width_per_panel * len(panels), 4),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for ax, panel in zip(axes[0], panels):
+        groups, series = panel["groups"], panel["series"]
+        width = 0.8 / max(len(series), 1)
+        for i, (method, values) in enumerate(series.items()):
+            xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(groups))]
+            means = [values[g][0] if g in values else np.nan for g in groups]
+            stds = [(values[g][1] or 0.0) if g in values else 0.0 for g in groups]
+            bars = ax.bar(xs, means, width, yerr=stds, capsize=3, label=method)
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
+        ax.set_xticks(range(len(groups)))
+        ax.set_xticklabels(groups)
+        if panel.get("xlabel"):
+            ax.set_xlabel(panel["xlabel"])
+        ax.set_ylabel(panel["ylabel"])
+        ax.set_title(panel["title"])
+        if panel.get("ylim"):
+            ax.set_ylim(*panel["ylim"])
+        ax.axhline(0, color="black", linewidth=0.5)
+        ax.legend(fontsize="small", ncol=2)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
