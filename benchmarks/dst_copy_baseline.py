@@ -14,6 +14,7 @@ repository root::
 
     python benchmarks/dst_copy_baseline.py              # all of test.json
     python benchmarks/dst_copy_baseline.py --max-dialogues 50
+    python benchmarks/dst_copy_baseline.py --max-test 300   # the turns of low_resource --max-test
 
 Prints a table and writes JSON (default
 ``benchmarks/results/dst_copy_baseline.json``) with the command and the commit.
@@ -107,8 +108,19 @@ def parse_args(argv=None):
     parser.add_argument(
         "--max-dialogues", type=int, default=None, help="score the first N test dialogues"
     )
+    parser.add_argument(
+        "--max-test",
+        type=int,
+        default=None,
+        help="score the first N user turns (after --max-dialogues), as low_resource.py does",
+    )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name in ("max_dialogues", "max_test"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    return args
 
 
 def main(argv=None):
@@ -119,13 +131,13 @@ def main(argv=None):
         keep = list(dict.fromkeys(dialogue for dialogue, _ in ids))[: args.max_dialogues]
         keep = set(keep)
         rows = [i for i, (dialogue, _) in enumerate(ids) if dialogue in keep]
-        X, y = [X[i] for i in rows], [y[i] for i in rows]
+        X, y, ids = [X[i] for i in rows], [y[i] for i in rows], [ids[i] for i in rows]
+    if args.max_test is not None:
+        X, y, ids = X[: args.max_test], y[: args.max_test], ids[: args.max_test]
     start = time.perf_counter()
     predicted = CopyBaseline(ontology).predict(X)
     seconds = time.perf_counter() - start
-    n_dialogues = (
-        len({dialogue for dialogue, _ in ids}) if args.max_dialogues is None else len(keep)
-    )
+    n_dialogues = len({dialogue for dialogue, _ in ids})
     record = {
         "joint_goal_accuracy": joint_goal_accuracy(y, predicted),
         "slot_accuracy": slot_accuracy(y, predicted),

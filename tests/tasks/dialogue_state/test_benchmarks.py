@@ -76,6 +76,11 @@ def test_copy_baseline_script_writes_json_with_provenance(copy_baseline, tmp_pat
         ["--data-dir", str(tmp_path), "--json", str(out), "--max-dialogues", "1"]
     )
     assert one["copy_baseline"]["n_turns"] == 2
+    # --max-test keeps the first N user turns, the ones low_resource.py --max-test scores.
+    first = copy_baseline.main(["--data-dir", str(tmp_path), "--json", str(out), "--max-test", "1"])
+    assert first["copy_baseline"]["n_turns"] == 1 and first["copy_baseline"]["n_dialogues"] == 1
+    with pytest.raises(SystemExit):
+        copy_baseline.main(["--data-dir", str(tmp_path), "--json", str(out), "--max-test", "0"])
 
 
 def test_low_resource_draws_whole_dialogues():
