@@ -38,7 +38,7 @@ def draw_panels(path, panels, *, width_per_panel=5.5):
     fig, axes = plt.subplots(
         1,
         len(panels),
-        figsize=(width_per_panel * len(panels), 4),
+        figsize=(width_per_panel * len(panels), 4.6),
         squeeze=False,
         constrained_layout=True,
     )
@@ -60,7 +60,13 @@ def draw_panels(path, panels, *, width_per_panel=5.5):
         if panel.get("ylim"):
             ax.set_ylim(*panel["ylim"])
         ax.axhline(0, color="black", linewidth=0.5)
-        ax.legend(fontsize="small", ncol=2)
+        # Below the panel: inside it, the legend hides the bars it names.
+        ax.legend(
+            fontsize="small",
+            ncol=min(len(series), 4),
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14 if panel.get("xlabel") else -0.08),
+        )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
