@@ -248,6 +248,15 @@ def parse_args(argv=None):
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--plot", type=Path, default=None, help="a bar chart of the table")
     parser.add_argument(
+        "--replot",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="JSON",
+        help="run nothing: print and --plot the rows of these JSONs together (repeatable; "
+        "a grid run a slice at a time)",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="keep the runs --json already holds (same settings)"
     )
     parser.add_argument(
@@ -273,7 +282,28 @@ def parse_args(argv=None):
     unknown = [m for m in args.methods if m not in STRATEGIES + BASELINES]
     if unknown:
         parser.error(f"unknown methods {unknown}; known: {list(STRATEGIES + BASELINES)}")
+    if args.replot and not args.plot:
+        parser.error("--replot needs --plot, the image to write")
     return args
+
+
+def merged_rows(paths):
+    """The result rows of several JSONs, ordered by task and by method as ``--methods`` lists them.
+
+    A row (task, size, method) found in two files is an error: which one to draw is not clear.
+    """
+    rows, seen = [], set()
+    for path in paths:
+        for row in json.loads(Path(path).read_text())["results"]:
+            key = (row["task"], row["size"], row["method"])
+            if key in seen:
+                raise ValueError(f"{path}: {key} is also in an earlier file")
+            seen.add(key)
+            rows.append(row)
+    tasks = list(dict.fromkeys(row["task"] for row in rows))
+    methods = [*STRATEGIES, *BASELINES]
+    rows.sort(key=lambda r: (tasks.index(r["task"]), r["size"], methods.index(r["method"])))
+    return rows
 
 
 def _summaries(records, args):
@@ -342,6 +372,12 @@ def method_settings(args, method):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.replot:
+        rows = merged_rows(args.replot)
+        print_table(rows)
+        plot(rows, args.plot)
+        print(f"wrote {args.plot}")
+        return {"results": rows}
     if args.threads:
         import torch
 

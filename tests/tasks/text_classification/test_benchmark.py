@@ -137,3 +137,42 @@ def test_subsets_are_stratified_and_seeded():
     assert bench.subset("SST-2", X, y, 20, seed=1) == (X_small, y_small)
     assert bench.task_scores("CoLA", [0, 1], [0, 1]) == {"matthews": 1.0}
     assert set(bench.task_scores("MRPC", [0, 1], [0, 1])) == {"accuracy", "f1"}
+
+
+def _report(rows):
+    return {
+        "results": [
+            {
+                "task": task,
+                "size": 500,
+                "method": method,
+                "runs": [{"seed": 1, "seconds": 1.0, metric: value}],
+                "summary": {metric: {"mean": value, "std": None}},
+            }
+            for task, method, metric, value in rows
+        ]
+    }
+
+
+def test_replot_merges_slices_without_running_anything(tmp_path, capsys):
+    bench = _load()
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(_report([("RTE", "logreg", "accuracy", 0.55)])))
+    second.write_text(
+        json.dumps(_report([("MRPC", "setfit", "f1", 0.8), ("RTE", "full", "accuracy", 0.51)]))
+    )
+    image = tmp_path / "merged.png"
+    report = bench.main(["--replot", str(first), "--replot", str(second), "--plot", str(image)])
+    # Tasks in the order first seen, methods in the script's order (strategies, then peers).
+    assert [(row["task"], row["method"]) for row in report["results"]] == [
+        ("RTE", "full"),
+        ("RTE", "logreg"),
+        ("MRPC", "setfit"),
+    ]
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "setfit" in capsys.readouterr().out
+    # A row in two files is refused: which one to draw is not clear.
+    with pytest.raises(ValueError, match="also in an earlier file"):
+        bench.main(["--replot", str(first), "--replot", str(first), "--plot", str(image)])
+    with pytest.raises(SystemExit):
+        bench.main(["--replot", str(first)])  # no --plot
