@@ -109,6 +109,14 @@ def build_parser():
     add("--data-dir", default=str(DEFAULT_DATA_DIR), help="(default: %(default)s)")
     add("--json", default=str(DEFAULT_JSON), help="(default: %(default)s)")
     add("--plot", help="bar chart of macro F1 per fraction and strategy (default: next to --json)")
+    add(
+        "--replot",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="run nothing: summarize, print and plot the runs of these JSONs together "
+        "(repeatable; needs --plot)",
+    )
     add("--device", default="auto", choices=["auto", "cpu", "cuda"])
     add("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     add("--resume", action="store_true", help="keep the runs of a --json with the same settings")
@@ -143,6 +151,8 @@ def parse_args(argv=None):
         args.epochs = quick.get("epochs", FishDipRelationClassifier().max_epochs)
     if args.max_test is None and args.quick:
         args.max_test = QUICK_MAX_TEST
+    if args.replot and not args.plot:
+        parser.error("--replot needs --plot, the image to write")
     if args.episodes is None:
         args.episodes = QUICK_EPISODES if args.quick else 20
     for name in ("epochs", "max_test", "episodes", "n_query", "batch_size", "threads"):
@@ -397,6 +407,40 @@ def print_table(results):
             print(f"FAILED {run['strategy']} seed {run['seed']}: {run['error'].splitlines()[-1]}")
 
 
+def replot(paths, image):
+    """Summarize the runs of several JSONs together, print the table and plot it.
+
+    The files must share their settings (model, epochs, test sentences, ...:
+    what ``--resume`` also compares), and a run (dataset, fraction, seed,
+    strategy, setting) found in two files is an error: which one counts is
+    not clear.
+    """
+    runs, seen, quick = [], set(), False
+    first = json.loads(Path(paths[0]).read_text())["metadata"]
+    for path in paths:
+        results = json.loads(Path(path).read_text())
+        if results["metadata"]["settings"] != first["settings"]:
+            raise ValueError(f"{path} was made with other settings than {paths[0]}")
+        quick = quick or results["metadata"].get("quick", False)
+        for run in results["runs"]:
+            key = tuple(
+                run[name] for name in ("dataset", "fraction", "seed", "strategy", "setting")
+            )
+            if key in seen:
+                raise ValueError(f"{path}: the run {key} is also in an earlier file")
+            seen.add(key)
+            runs.append(run)
+    merged = {
+        "metadata": {**first, "quick": quick, "replot": [str(p) for p in paths]},
+        "runs": runs,
+        "summary": summarize(runs),
+    }
+    print_table(merged)
+    plot(merged, image)
+    print(f"wrote {image}")
+    return merged
+
+
 def make_metadata(args, argv, device):
     """Command line, git state, versions, machine and settings."""
     return {
@@ -430,6 +474,8 @@ def main(argv=None):
         ``metadata``, ``runs`` (a failed run holds ``error``) and ``summary``.
     """
     args = parse_args(argv)
+    if args.replot:
+        return replot(args.replot, args.plot)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

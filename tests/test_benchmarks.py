@@ -638,6 +638,31 @@ def test_relation_classification_semeval_runs_and_resumes(
     # --resume with the same settings trains nothing again.
     again = relation_classification.main([*argv, "--resume"])
     assert [run["fit_s"] for run in again["runs"]] == [run["fit_s"] for run in results["runs"]]
+    # --replot summarizes runs of several files together and trains nothing; a run found
+    # twice, or files made with other settings, are refused.
+    seed2 = json.loads((tmp_path / "out" / "rc.json").read_text())
+    for run in seed2["runs"]:
+        run["seed"], run["accuracy"] = 2, 1.0 - run["accuracy"]
+    other = tmp_path / "out" / "rc_seed2.json"
+    other.write_text(json.dumps(seed2))
+    merged_image = tmp_path / "merged.png"
+    first = str(tmp_path / "out" / "rc.json")
+    merged = relation_classification.main(
+        ["--replot", first, "--replot", str(other), "--plot", str(merged_image)]
+    )
+    assert merged_image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [row["n_seeds"] for row in merged["summary"]] == [2, 2, 2]
+    assert all(abs(row["accuracy_mean"] - 0.5) < 1e-9 for row in merged["summary"])
+    with pytest.raises(ValueError, match="also in an earlier file"):
+        relation_classification.main(
+            ["--replot", first, "--replot", first, "--plot", str(merged_image)]
+        )
+    seed2["metadata"]["settings"]["epochs"] = 99
+    other.write_text(json.dumps(seed2))
+    with pytest.raises(ValueError, match="other settings"):
+        relation_classification.main(
+            ["--replot", first, "--replot", str(other), "--plot", str(merged_image)]
+        )
 
 
 def test_relation_classification_fewrel_episodes_start_from_the_base(
