@@ -248,8 +248,10 @@ def run_fractions(results, path, X_train, y_train, fractions, seeds, measure, de
     For each fraction and seed, ``measure(X_sub, y_sub, seed)`` on the subset
     ``low_resource_subset`` draws gives a run record (``fraction`` and ``seed``
     added); ``describe(run)`` is its progress line. The JSON is rewritten after
-    every run, so a cut run keeps what it measured.
+    every run, so a cut run keeps what it measured; its folder is created here.
     """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     for fraction in fractions:
         for seed in seeds:
             X_sub, y_sub = low_resource_subset(X_train, y_train, fraction, random_state=seed)
@@ -421,7 +423,6 @@ def main(argv=None):
         "runs": [],
     }
     path = Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
 
     run_fractions(
         results,

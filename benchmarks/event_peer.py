@@ -124,7 +124,6 @@ def main(argv=None):
         "runs": [],
     }
     path = Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
     run_fractions(
         results,
         path,

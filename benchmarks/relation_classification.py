@@ -74,6 +74,8 @@ DEFAULT_JSON = ROOT / "benchmarks" / "results" / "relation_classification.json"
 STRATEGIES = ("full", "fish", "fish-dip", "dps")
 #: (n_way, k_shot) of each episode setting.
 EPISODE_SETTINGS = {"5way1shot": (5, 1), "5way5shot": (5, 5)}
+#: What tells one run from another: the key of ``--resume`` and ``--replot``.
+RUN_KEY = ("dataset", "fraction", "seed", "strategy", "setting")
 DEFAULT_FRACTIONS = {"semeval2010": (0.01, 0.05, 0.1), "fewrel": (0.1,)}
 QUICK = dict(dataset="semeval2010", fractions=[0.01], seeds=[1], strategies=["fish-dip"], epochs=1)
 QUICK_MAX_TEST, QUICK_EPISODES = 10, 1
@@ -415,21 +417,19 @@ def replot(paths, image):
     strategy, setting) found in two files is an error: which one counts is
     not clear.
     """
-    runs, seen, quick = [], set(), False
-    first = json.loads(Path(paths[0]).read_text())["metadata"]
-    for path in paths:
-        results = json.loads(Path(path).read_text())
+    loaded = [(path, json.loads(Path(path).read_text())) for path in paths]
+    first = loaded[0][1]["metadata"]
+    runs, seen = [], set()
+    for path, results in loaded:
         if results["metadata"]["settings"] != first["settings"]:
             raise ValueError(f"{path} was made with other settings than {paths[0]}")
-        quick = quick or results["metadata"].get("quick", False)
         for run in results["runs"]:
-            key = tuple(
-                run[name] for name in ("dataset", "fraction", "seed", "strategy", "setting")
-            )
+            key = tuple(run[name] for name in RUN_KEY)
             if key in seen:
                 raise ValueError(f"{path}: the run {key} is also in an earlier file")
             seen.add(key)
             runs.append(run)
+    quick = any(results["metadata"].get("quick", False) for _, results in loaded)
     merged = {
         "metadata": {**first, "quick": quick, "replot": [str(p) for p in paths]},
         "runs": runs,
@@ -489,8 +489,7 @@ def main(argv=None):
             print(f"resuming: {len(results['runs'])} runs kept from {path}", flush=True)
         else:
             print(f"not resuming: {path} was made with other settings", flush=True)
-    names = ("dataset", "fraction", "seed", "strategy", "setting")
-    done = {tuple(run[name] for name in names) for run in results["runs"]}
+    done = {tuple(run[name] for name in RUN_KEY) for run in results["runs"]}
     provenance = {key: results["metadata"][key] for key in ("git", "command")}
 
     def write():
@@ -503,7 +502,7 @@ def main(argv=None):
         for key, data in plan_runs(args, done):
             label = " ".join(map(str, key))
             print(f"{label} ...", flush=True)
-            run = dict(zip(names, key), **provenance)
+            run = dict(zip(RUN_KEY, key), **provenance)
             run.update(n_train=len(data[0]), n_test=len(data[2]))
             try:
                 if args.dataset == "semeval2010":

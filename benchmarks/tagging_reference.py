@@ -231,7 +231,6 @@ def main(argv=None):
         "runs": [],
     }
     path = Path(args.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
     crf_baseline.run_fractions(
         results,
         path,
