@@ -10,6 +10,7 @@ generation) lives here; long sentences are cut into windows by
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -174,6 +175,8 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
             setattr(self, name, value)
 
         loaded = load_model(self.model, self.model_kind)
+        # Every step of fit sees the adapter as this task's targets need it.
+        loaded = replace(loaded, adapter=self._task_adapter(loaded.adapter, loaded.tokenizer))
         tokenizer, adapter = loaded.tokenizer, loaded.adapter
         # Built before training, so a tokenizer that cannot write the format fails fast.
         grammar = grammar_for_model(loaded, self.codec.natural_vocabulary(self))
@@ -244,6 +247,18 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _task_adapter(self, adapter, tokenizer):
+        """``adapter`` set up for this task's targets (:meth:`ModelAdapter.for_task`)."""
+        return adapter.for_task(
+            tokenizer,
+            copies_source=self.codec.copies_source,
+            source_prefixes=self.codec.source_prefixes,
+        )
+
+    def _model_adapter(self):
+        """The fitted model's adapter, as :meth:`fit` trained it."""
+        return self._task_adapter(adapter_for_model(self.model_, self.tokenizer_), self.tokenizer_)
 
     # Steps of fit that a task whose inputs are not plain sentences overrides.
     def _check_inputs(self, X):
@@ -321,7 +336,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
         windows as (start, end), and one generated text per window, in order.
         """
         windows, flat, sources = [], [], []
-        adapter = adapter_for_model(self.model_, self.tokenizer_)
+        adapter = self._model_adapter()
         for tokens, words in zip(X, escaped):
             spans = self._input_windows(self.tokenizer_, tokens, words, self.model_, adapter)
             windows.append(spans)

@@ -66,6 +66,28 @@ class ModelAdapter:
     def __hash__(self):
         return hash((type(self), tuple(sorted(vars(self).items()))))
 
+    def for_task(self, tokenizer, *, copies_source=True, source_prefixes=()):
+        """This adapter, set up for one task's targets.
+
+        Families whose target positions do not depend on the source (every
+        one but the prefix LM) return ``self``.
+
+        Parameters
+        ----------
+        tokenizer : transformers.PreTrainedTokenizerBase
+            The model's tokenizer.
+        copies_source : bool, default=True
+            Whether the task's targets copy the source in order (tagging) or
+            not (a dialogue state, a class name).
+        source_prefixes : sequence of str, default=()
+            Task prefixes its sources start with, which targets never copy.
+
+        Returns
+        -------
+        ModelAdapter
+        """
+        return self
+
     # -- the model ------------------------------------------------------
 
     def check_model(self, model):

@@ -5,10 +5,11 @@ after the other, a target id stands far from the source word it copies, and
 the pretrained positional attention (the previous and next word) lands on
 target neighbours that say nothing about what comes next. Aligned, a target
 id that copies source piece ``j`` gets position ``j``, and every markup or
-type id gets the position of the last piece copied before it (the first
-position, the start token's, before any copy). A row at position ``p`` then
-predicts either source piece ``p + 1`` or markup, and the model reads the
-source around the word it is writing the way it was pretrained to.
+type id gets the position of the last piece copied before it (before any
+copy, the position just before the first copyable piece: the start
+token's). A row at position ``p`` then predicts either source piece
+``p + 1`` or markup, and the model reads the source around the word it is
+writing the way it was pretrained to.
 
 The positions are computed from the ids alone, left to right, so generation
 reproduces exactly what training saw: each generated id's position depends
@@ -18,10 +19,19 @@ is a copy; inside it nothing is (type names and relation tails may repeat
 source words). An id that is neither markup nor the next piece (unconstrained
 generation can write one) keeps the last position and does not advance.
 
-A source may hold markup of its own (semantic role labeling brackets the
-predicate, ``The cat [ sat ] on the mat``) that its target does not copy. The
-walk steps over the source's markup pieces before it compares the next piece,
-so the copy goes on past them; a source without markup walks as before.
+A source may hold text its target does not copy: markup (semantic role
+labeling brackets the predicate, ``The cat [ sat ] on the mat``), the type
+part of a bracket (event arguments read their trigger typed, ``were [
+attacked | attack ] in``: the target copies ``attacked`` but not ``| attack
+]``) and a task prefix at its start (``triggers : ...``; the aligner is told
+the prefixes a task writes, :meth:`TargetAligner.with_source_prefixes`). The
+walk steps over all three before it compares the next piece, so the copy goes
+on past them; a source without them walks as before.
+
+Only targets that copy their source in order are aligned. A target that
+does not (a dialogue state, a class name) would sit at one position
+throughout; its task numbers it after the source instead (the adapter
+without an aligner, :meth:`~sklearn_fishdip.models.ModelAdapter.for_task`).
 """
 
 from __future__ import annotations
@@ -43,11 +53,24 @@ class TargetAligner:
     source_lead, source_tail : int, default=1
         Special ids the tokenizer puts before and after a source's pieces
         (BERT's ``[CLS]`` and ``[SEP]``); they are never copied.
+    source_prefixes : sequence of sequence of int, default=()
+        Id sequences a source may start with (after ``source_lead``) that the
+        target never copies: a task prefix. The longest that matches is
+        stepped over.
     """
 
     _MARKS = ("opens", "closes", "separators", "relations")
 
-    def __init__(self, opens, closes, separators, relations, source_lead=1, source_tail=1):
+    def __init__(
+        self,
+        opens,
+        closes,
+        separators,
+        relations,
+        source_lead=1,
+        source_tail=1,
+        source_prefixes=(),
+    ):
         self.opens = tuple(tuple(ids) for ids in opens)
         self.closes = tuple(tuple(ids) for ids in closes)
         self.separators = tuple(tuple(ids) for ids in separators)
@@ -60,6 +83,11 @@ class TargetAligner:
                 raise ValueError(f"TargetAligner.{name} must be an int >= 0, got {value!r}")
         self.source_lead = source_lead
         self.source_tail = source_tail
+        prefixes = tuple(tuple(ids) for ids in source_prefixes)
+        if not all(prefixes):
+            raise ValueError("TargetAligner.source_prefixes needs non-empty id sequences")
+        # Longest first, so a prefix that starts another does not hide it.
+        self.source_prefixes = tuple(sorted(set(prefixes), key=lambda ids: (-len(ids), ids)))
 
     @classmethod
     def from_tokenizer(cls, tokenizer):
@@ -81,11 +109,34 @@ class TargetAligner:
             source_tail=max(0, len(full) - lead - len(plain)),
         )
 
+    def with_source_prefixes(self, prefixes):
+        """This aligner, stepping over the task prefixes ``prefixes`` (id sequences).
+
+        Parameters
+        ----------
+        prefixes : sequence of sequence of int
+
+        Returns
+        -------
+        TargetAligner
+            A new aligner; this one is unchanged.
+        """
+        return type(self)(
+            self.opens,
+            self.closes,
+            self.separators,
+            self.relations,
+            source_lead=self.source_lead,
+            source_tail=self.source_tail,
+            source_prefixes=prefixes,
+        )
+
     def __repr__(self):
+        prefixes = f", source_prefixes={self.source_prefixes}" if self.source_prefixes else ""
         return (
             f"TargetAligner(opens={self.opens}, closes={self.closes}, "
             f"separators={self.separators}, relations={self.relations}, "
-            f"source_lead={self.source_lead}, source_tail={self.source_tail})"
+            f"source_lead={self.source_lead}, source_tail={self.source_tail}{prefixes})"
         )
 
     def __eq__(self, other):
@@ -169,13 +220,29 @@ class AlignedWalk:
         self.aligner = aligner
         self.source_ids = list(source_ids)
         self._stop = len(self.source_ids) - aligner.source_tail
-        # Where the source holds markup (a bracketed predicate), the pieces to step
-        # over: start -> length. A target never copies them, so without this the
-        # walk would wait at the first one for the rest of the target.
+        # What the target never copies, start -> length: a task prefix, markup (a
+        # bracketed predicate) and a bracket's type part. Without the skips the walk
+        # would wait at the first of them for the rest of the target.
         self._skips = {}
         at = min(aligner.source_lead, len(self.source_ids))
+        for prefix in aligner.source_prefixes:
+            if tuple(self.source_ids[at : at + len(prefix)]) == prefix:
+                self._skips[at] = len(prefix)
+                at += len(prefix)
+                break
+        # Before any copy, markup takes the position just before the first copyable
+        # piece: the start token's, or a task prefix's last piece.
+        first_last = max(at - 1, 0)
+        depth = 0
         while at < self._stop:
             kind, length = aligner.match(self.source_ids, at)
+            if kind == SEPARATOR and depth:
+                length = self._type_part_length(at)
+                depth -= 1
+            elif kind == OPEN:
+                depth += 1
+            elif kind == CLOSE:
+                depth = max(0, depth - 1)
             if kind is not None:
                 self._skips[at] = length
             at += max(length, 1)
@@ -184,7 +251,21 @@ class AlignedWalk:
         )
         # Settled state: ids walked, their positions, and (pointer, last, frames).
         self._settled = []
-        self._state = (min(aligner.source_lead, len(self.source_ids)), 0, ())
+        self._state = (min(aligner.source_lead, len(self.source_ids)), first_last, ())
+
+    def _type_part_length(self, at):
+        """Pieces from the separator at ``at`` through the close of its bracket."""
+        end, inner = at, 0
+        while end < self._stop:
+            kind, length = self.aligner.match(self.source_ids, end)
+            end += max(length, 1)
+            if kind == OPEN:
+                inner += 1
+            elif kind == CLOSE:
+                if not inner:
+                    break
+                inner -= 1
+        return end - at
 
     def _unit(self, ids, at, state):
         """Walk the unit starting at ``ids[at]``: ``(length, position, new state)``."""

@@ -101,6 +101,36 @@ class PrefixLMAdapter(ModelAdapter):
         aligner = None if tokenizer is None else TargetAligner.from_tokenizer(tokenizer)
         return cls(token_types=types >= 2, position_offset=offset, aligner=aligner)
 
+    def for_task(self, tokenizer, *, copies_source=True, source_prefixes=()):
+        """This adapter for one task: aligned when its targets copy the source.
+
+        A target that does not copy its source in order would get one position
+        throughout from the aligner; such a task numbers its target after the
+        source (no aligner). A task prefix is stepped over by the aligner.
+
+        Parameters
+        ----------
+        tokenizer : transformers.PreTrainedTokenizerBase
+        copies_source : bool, default=True
+        source_prefixes : sequence of str, default=()
+
+        Returns
+        -------
+        PrefixLMAdapter
+            ``self``, or a new adapter (this one is unchanged).
+        """
+        if self.aligner is None or (copies_source and not source_prefixes):
+            return self
+        aligner = None
+        if copies_source:
+            prefixes = [
+                tokenizer(text, add_special_tokens=False)["input_ids"] for text in source_prefixes
+            ]
+            aligner = self.aligner.with_source_prefixes(prefixes)
+        return type(self)(
+            token_types=self.token_types, position_offset=self.position_offset, aligner=aligner
+        )
+
     def check_model(self, model):
         import torch
 

@@ -42,7 +42,20 @@ class TaskCodec:
     x, target)`` (one example's source and target texts) and, for the
     ``"grammar"`` training loss, ``_add_grammar_choices``; ``X`` then reaches
     :meth:`check_targets` as ``_check_inputs`` returns it.
+
+    Attributes
+    ----------
+    copies_source : bool
+        Whether a target copies its source's words in order, marked up
+        (tagging tasks), so that a prefix LM aligns each target id to the
+        source piece it copies. False (a dialogue state, a class name): the
+        target is numbered after the source.
+    source_prefixes : tuple of str
+        Task prefixes a source may start with, which targets never copy.
     """
+
+    copies_source = True
+    source_prefixes = ()
 
     def check_targets(self, estimator, X, y):
         """Validate ``y`` against the checked sentences ``X``; return the targets in the

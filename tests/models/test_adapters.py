@@ -111,3 +111,27 @@ def test_position_budgets():
     t5, _ = make_tiny_t5()
     assert ModelAdapter().position_limit(t5) is None  # relative positions: no limit
     assert ModelAdapter().target_budget(t5, 100) is None
+
+
+def test_for_task_aligns_only_targets_that_copy_the_source():
+    model, tokenizer = _tiny_prefix_lm()
+    adapter = PrefixLMAdapter.for_model(model, tokenizer)
+    # Families whose positions do not depend on the source are the same for every task.
+    for other in (ModelAdapter(), CausalLMAdapter()):
+        assert other.for_task(tokenizer, copies_source=False, source_prefixes=("x :",)) is other
+    # A tagging task keeps the aligner; without prefixes, the adapter itself.
+    assert adapter.for_task(tokenizer) is adapter
+    # A target that is no copy (a dialogue state, a class name) is numbered after the source.
+    plain = adapter.for_task(tokenizer, copies_source=False)
+    assert plain.aligner is None and adapter.aligner is not None
+    example = {
+        "input_ids": tokenizer("john visited paris")["input_ids"],
+        "labels": tokenizer("person date")["input_ids"],
+    }
+    n = len(example["input_ids"]) + len(example["labels"])
+    assert plain.collate([example], 0)["position_ids"][0].tolist() == list(range(n))
+    # Task prefixes reach the aligner as the tokenizer's ids.
+    prefixed = adapter.for_task(tokenizer, source_prefixes=("triggers :",))
+    expected = tuple(tokenizer("triggers :", add_special_tokens=False)["input_ids"])
+    assert prefixed.aligner.source_prefixes == (expected,)
+    assert (prefixed.token_types, prefixed.position_offset) == (True, adapter.position_offset)

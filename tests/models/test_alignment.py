@@ -158,3 +158,47 @@ def test_sources_without_markup_walk_as_before(tokenizer, aligner):
     got = _positions(tokenizer, aligner, "john visited paris", "[ john | person ] visited paris")
     assert got == [0, 0, 0, 0, 0, 1, 2, 2]
     assert aligner.walk(_ids(tokenizer, "john visited paris", special=True))._skips == {}
+
+
+def test_a_task_prefix_is_stepped_over(tokenizer, aligner):
+    # triggers(0) :(1) john(2) visited(3) paris(4) </s>(5): the target copies from john on.
+    source, target = "triggers : john visited paris", "[ john | person ] visited paris"
+    # Not told of the prefix, the walk waits at "triggers" and every id sits at 0.
+    assert set(_positions(tokenizer, aligner, source, target)) == {0}
+    prefixed = aligner.with_source_prefixes([_ids(tokenizer, "triggers :")])
+    got = _positions(tokenizer, prefixed, source, target)
+    # Markup before the first copy takes the prefix's last piece, the row before "john".
+    assert got == [1, 2, 2, 2, 2, 3, 4, 4]
+    # A source without the prefix walks as it did.
+    assert _positions(tokenizer, prefixed, "john visited paris", target) == [0, 0, 0, 0, 0, 1, 2, 2]
+    # The original aligner is unchanged, and the prefixes are part of what it is.
+    assert aligner.source_prefixes == () and prefixed != aligner
+    assert "source_prefixes" in repr(prefixed) and "source_prefixes" not in repr(aligner)
+
+
+def test_the_longest_matching_prefix_is_stepped_over(tokenizer, aligner):
+    prefixed = aligner.with_source_prefixes(
+        [_ids(tokenizer, "triggers"), _ids(tokenizer, "triggers :")]
+    )
+    got = _positions(tokenizer, prefixed, "triggers : john visited", "john visited")
+    assert got == [2, 3, 3]
+
+
+def test_a_bracket_type_part_in_the_source_is_stepped_over(tokenizer, aligner):
+    # Event arguments read their trigger typed: john(0) [(1) visited(2) |(3) person(4)
+    # ](5) paris(6) </s>(7). The target copies "visited" but never "| person ]".
+    source = "john [ visited | person ] paris"
+    target = "[ john | location ] visited [ paris | location ]"
+    got = _positions(tokenizer, aligner, source, target)
+    #                [  john |  location ] visited [  paris |  location ] </s>
+    assert got == [0, 0, 0, 0, 0, 2, 2, 6, 6, 6, 6, 6]
+    source_ids = _ids(tokenizer, source, special=True)
+    target_ids = _ids(tokenizer, target, special=True)
+    walk = aligner.walk(source_ids)
+    for k in range(len(target_ids) + 1):
+        assert walk.positions(target_ids[:k]) == aligner.positions(source_ids, target_ids[:k])
+
+
+def test_empty_source_prefixes_are_refused(aligner):
+    with pytest.raises(ValueError, match="source_prefixes"):
+        aligner.with_source_prefixes([[]])

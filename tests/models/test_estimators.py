@@ -106,3 +106,34 @@ def test_model_kind_is_grid_searchable(bert_path):
 def test_a_kind_that_does_not_fit_the_checkpoint_is_refused(gpt2_path):
     with pytest.raises(ValueError, match="model_kind='prefix-lm'"):
         FishDipNER(**fast_params(gpt2_path, model_kind="prefix-lm")).fit(NER_X, NER_Y)
+
+
+# Which tasks' targets copy their source in order (aligned on a prefix LM), and the
+# task prefixes their sources start with.
+COPYING = {
+    "ner": (True, ()),
+    "relations": (True, ()),
+    "srl": (True, ()),
+    "events": (True, ("triggers :", "arguments :")),
+    "dialogue_state": (False, ()),
+    "relation_classification": (False, ()),
+    "text_classification": (False, ()),
+    "text_regression": (False, ()),
+}
+
+
+@pytest.mark.parametrize("task", sorted(COPYING))
+def test_a_prefix_lm_aligns_only_targets_that_copy_the_source(task, bert_path):
+    from sklearn_fishdip import all_estimators
+    from sklearn_fishdip.models import load_model
+
+    loaded = load_model(bert_path, "prefix-lm")
+    adapter = dict(all_estimators())[task]()._task_adapter(loaded.adapter, loaded.tokenizer)
+    copies, prefixes = COPYING[task]
+    if not copies:
+        assert adapter.aligner is None
+        return
+    expected = tuple(
+        tuple(loaded.tokenizer(text, add_special_tokens=False)["input_ids"]) for text in prefixes
+    )
+    assert set(adapter.aligner.source_prefixes) == set(expected)

@@ -348,6 +348,9 @@ class DialogueStateCodec(TaskCodec):
     so the estimator writes them itself; targets never copy the source.
     """
 
+    # The target is not the source marked up: a prefix LM numbers it after the source.
+    copies_source = False
+
     def check_targets(self, estimator, X, y):
         return check_states(y)
 

@@ -11,7 +11,7 @@ from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ..._params import check_positive_integer
 from ...augmented._report import DecodeErrors
 from ...generation import BeliefGrammar, generate_augmented
-from ...models import DEFAULT_MODEL, adapter_for_model
+from ...models import DEFAULT_MODEL
 from ...utils._threads import torch_threads_share
 from ._codec import (
     BELIEF,
@@ -218,7 +218,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
     def _predict_targets(self, X):
         check_is_fitted(self)
         X = check_dialogues(X)
-        adapter = adapter_for_model(self.model_, self.tokenizer_)
+        adapter = self._model_adapter()
         sources, n_cut = [], 0
         for history in X:
             words = dialogue_source(history).split()

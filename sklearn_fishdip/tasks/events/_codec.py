@@ -167,6 +167,8 @@ class EventCodec(TaskCodec):
     stage asks for.
     """
 
+    source_prefixes = (TRIGGER_PREFIX, ARGUMENT_PREFIX)
+
     def check_targets(self, estimator, X, y):
         # Stage targets are built by the estimator from records check_events accepted.
         return list(y)

@@ -271,6 +271,9 @@ class RelationClassificationCodec(TaskCodec):
     rather than by decoding generated text.
     """
 
+    # The target is not the source marked up: a prefix LM numbers it after the source.
+    copies_source = False
+
     def check_targets(self, estimator, X, y):
         for index, label in enumerate(y):
             if not isinstance(label, str) or not label.strip():

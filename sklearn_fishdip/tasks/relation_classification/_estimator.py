@@ -6,7 +6,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..._docstrings import FITTED_DOC, PARAMETERS_DOC
 from ...augmented._entities import escape_tokens
-from ...models import adapter_for_model
 from ...utils._validation import check_tokens
 from .._ranking import RankedEstimator, RankingClassifierMixin
 from ._codec import RelationClassificationCodec, check_relation_inputs
@@ -169,7 +168,7 @@ class FishDipRelationClassifier(RankingClassifierMixin, RankedEstimator):
         check_is_fitted(self)
         X = self._check_inputs(X)
         model, tokenizer = self.model_, self.tokenizer_
-        adapter = adapter_for_model(model, tokenizer)
+        adapter = self._model_adapter()
         sources, candidates = [], []
         for x in X:
             x, _ = self._fit_source(model, tokenizer, adapter, x)

@@ -142,6 +142,9 @@ class TextClassificationCodec(TaskCodec):
     "positive"}`` names the integer label 1, and is saved with the estimator).
     """
 
+    # The target is not the source marked up: a prefix LM numbers it after the source.
+    copies_source = False
+
     def check_targets(self, estimator, X, y):
         labels = []
         for index, label in enumerate(y):
@@ -241,6 +244,9 @@ class TextRegressionCodec(TaskCodec):
     ``values_``, the candidate values (every multiple of ``resolution`` from
     the smallest to the largest training target, rounded outwards).
     """
+
+    # The target is not the source marked up: a prefix LM numbers it after the source.
+    copies_source = False
 
     def check_targets(self, estimator, X, y):
         values = []

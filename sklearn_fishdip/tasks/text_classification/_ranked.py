@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ...models import adapter_for_model
 from ...utils._validation import check_same_length
 from .._ranking import RankedEstimator
 from ._codec import check_texts, format_source
@@ -97,6 +96,6 @@ class RankedTextEstimator(RankedEstimator):
         check_is_fitted(self)
         X = self._check_inputs(X)
         model, tokenizer = self.model_, self.tokenizer_
-        adapter = adapter_for_model(model, tokenizer)
+        adapter = self._model_adapter()
         sources, _ = self._sources(model, tokenizer, adapter, X)
         return self._rank(model, tokenizer, adapter, sources, self.codec.candidates(self))

@@ -128,3 +128,33 @@ def test_bad_training_data_is_refused_clearly(tiny_t5_path, bad_X, bad_y, error,
 def test_bad_predict_input_is_refused_clearly(fitted):
     with pytest.raises(TypeError, match="sentence 1"):
         fitted.predict([X[0], "not tokens"])
+
+
+def test_a_prefix_lm_aligns_both_stages_past_the_task_prefix(tmp_path):
+    from types import SimpleNamespace
+
+    from sklearn_fishdip.utils._testing import make_tiny_bert
+
+    model, tokenizer = make_tiny_bert()
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    params = fast_params(str(tmp_path), model_kind="prefix-lm", label_names=NAMES)
+    estimator = FishDipEventExtractor(**params).fit(X, Y)
+    adapter = estimator._model_adapter()
+    loaded = SimpleNamespace(
+        model=estimator.model_, tokenizer=estimator.tokenizer_, adapter=adapter
+    )
+    staged, targets = estimator._stages(estimator._check_inputs(X[:1]), check_events(X[:1], Y[:1]))
+    assert len(staged) == 2  # the trigger stage, then one argument stage
+    for x, target in zip(staged, targets):
+        source, text, _, _ = estimator._training_texts(loaded, x, target)
+        source_ids = adapter.encode_sources(estimator.model_, estimator.tokenizer_, [source])[0]
+        target_ids = adapter.encode_targets(estimator.model_, estimator.tokenizer_, [text])[0]
+        positions = adapter.aligner.positions(source_ids, target_ids)
+        # Each of the sentence's three words is copied at its own source position,
+        # after the task prefix (not all at the start, as before the prefix was known).
+        word_ids = estimator.tokenizer_.convert_tokens_to_ids(X[0])
+        copied = {position for position, id_ in zip(positions, target_ids) if id_ in word_ids}
+        assert len(copied) == 3 and min(copied) > 1, (source, text, positions)
+    # Both stages predict well-formed events.
+    check_events(X, estimator.predict(X))
