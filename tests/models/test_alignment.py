@@ -23,6 +23,15 @@ def _ids(tokenizer, text, special=False):
     return list(tokenizer(text, add_special_tokens=special)["input_ids"])
 
 
+def _check_the_walk_grows_as_positions(tokenizer, aligner, source, target):
+    """One incremental walk, fed the target an id at a time, agrees with every prefix."""
+    source_ids = _ids(tokenizer, source, special=True)
+    target_ids = _ids(tokenizer, target, special=True)
+    walk = aligner.walk(source_ids)
+    for k in range(len(target_ids) + 1):
+        assert walk.positions(target_ids[:k]) == aligner.positions(source_ids, target_ids[:k])
+
+
 def _positions(tokenizer, aligner, source, target):
     source_ids = _ids(tokenizer, source, special=True)
     target_ids = _ids(tokenizer, target, special=True)  # ends with EOS, as a target does
@@ -146,11 +155,7 @@ def test_markup_in_the_source_is_stepped_over(tokenizer, aligner):
     got = _positions(tokenizer, aligner, source, target)
     #                [  john |  person ] visited [  paris |  location ] </s>
     assert got == [0, 0, 0, 0, 0, 2, 2, 4, 4, 4, 4, 4]
-    source_ids = _ids(tokenizer, source, special=True)
-    target_ids = _ids(tokenizer, target, special=True)
-    walk = aligner.walk(source_ids)
-    for k in range(len(target_ids) + 1):
-        assert walk.positions(target_ids[:k]) == aligner.positions(source_ids, target_ids[:k])
+    _check_the_walk_grows_as_positions(tokenizer, aligner, source, target)
 
 
 def test_sources_without_markup_walk_as_before(tokenizer, aligner):
@@ -169,6 +174,7 @@ def test_a_task_prefix_is_stepped_over(tokenizer, aligner):
     got = _positions(tokenizer, prefixed, source, target)
     # Markup before the first copy takes the prefix's last piece, the row before "john".
     assert got == [1, 2, 2, 2, 2, 3, 4, 4]
+    _check_the_walk_grows_as_positions(tokenizer, prefixed, source, target)
     # A source without the prefix walks as it did.
     assert _positions(tokenizer, prefixed, "john visited paris", target) == [0, 0, 0, 0, 0, 1, 2, 2]
     # The original aligner is unchanged, and the prefixes are part of what it is.
@@ -192,11 +198,7 @@ def test_a_bracket_type_part_in_the_source_is_stepped_over(tokenizer, aligner):
     got = _positions(tokenizer, aligner, source, target)
     #                [  john |  location ] visited [  paris |  location ] </s>
     assert got == [0, 0, 0, 0, 0, 2, 2, 6, 6, 6, 6, 6]
-    source_ids = _ids(tokenizer, source, special=True)
-    target_ids = _ids(tokenizer, target, special=True)
-    walk = aligner.walk(source_ids)
-    for k in range(len(target_ids) + 1):
-        assert walk.positions(target_ids[:k]) == aligner.positions(source_ids, target_ids[:k])
+    _check_the_walk_grows_as_positions(tokenizer, aligner, source, target)
 
 
 def test_empty_source_prefixes_are_refused(aligner):
