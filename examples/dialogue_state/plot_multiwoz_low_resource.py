@@ -12,8 +12,8 @@ verbatim). The training dialogues come from ``val.json``: the ConvLab-2 copy
 of MultiWOZ 2.1 in the shared data has no training split. The model is the
 offline default (MiniLM used as a prefix LM), which needs no download.
 
-A minute of CPU is far from a real training run: the point is the API and
-what the predictions look like, not the score.
+Two minutes of CPU is far from a real training run: the tracker fits the
+turns it saw, and its answers on unseen turns show how far 16 turns go.
 """
 
 # %%
@@ -45,7 +45,7 @@ from sklearn_fishdip import FishDipDialogueStateTracker
 dst = FishDipDialogueStateTracker(
     keep_ratio=0.01,
     refresh_every=10,
-    max_epochs=3,
+    max_epochs=8,
     max_source_length=96,
     max_target_length=96,
     batch_size=8,
@@ -63,6 +63,11 @@ print("training loss per epoch:", [round(h["train_loss"], 2) for h in dst.histor
 # text that does not read back is counted in ``decode_errors_``.
 from sklearn_fishdip.tasks.dialogue_state import joint_goal_accuracy, slot_accuracy
 
+train_pred = dst.predict(X_train)
+print(
+    f"the training turns: joint goal accuracy {joint_goal_accuracy(y_train, train_pred):.3f}, "
+    f"slot accuracy {slot_accuracy(y_train, train_pred):.3f}"
+)
 y_pred = dst.predict(X_test)
 for history, gold, pred in list(zip(X_test, y_test, y_pred))[:2]:
     print(history[-1][1])
