@@ -137,3 +137,27 @@ def test_a_prefix_lm_aligns_only_targets_that_copy_the_source(task, bert_path):
         tuple(loaded.tokenizer(text, add_special_tokens=False)["input_ids"]) for text in prefixes
     )
     assert set(adapter.aligner.source_prefixes) == set(expected)
+
+
+def test_fit_and_predict_use_the_task_adapter(bert_path, monkeypatch):
+    # A class name is no copy of the text: fit trains the prefix LM with target
+    # positions numbered after the source, and predict scores with the same adapter.
+    import sklearn_fishdip._base as base
+    from sklearn_fishdip import FishDipTextClassifier
+
+    used = []
+    real = base.fit_sparse
+
+    def spy(*args, **kwargs):
+        used.append(kwargs["adapter"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(base, "fit_sparse", spy)
+    X, y = ["john met mary", "paul visited paris"] * 2, [0, 1] * 2
+    params = fast_params(
+        bert_path, model_kind="prefix-lm", label_names={"0": "met", "1": "visited"}
+    )
+    estimator = FishDipTextClassifier(**params).fit(X, y)
+    assert len(used) == 1 and used[0].aligner is None
+    assert estimator._model_adapter() == used[0]
+    assert estimator.predict_proba(X).shape == (4, 2)
