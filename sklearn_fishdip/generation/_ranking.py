@@ -139,7 +139,6 @@ def score_candidates(
         If the candidate lists are malformed or of different lengths, or
         ``batch_size`` is not a positive integer.
     """
-    import torch
 
     if isinstance(sources, str) or not isinstance(sources, Sequence):
         raise TypeError(f"sources must be a list of strings, got {type(sources).__name__}")
@@ -158,32 +157,54 @@ def score_candidates(
         raise TypeError(f"adapter must be a ModelAdapter or None, got {type(adapter).__name__}")
 
     source_ids = adapter.encode_sources(model, tokenizer, sources)
-    examples, encoded = [], {}
-    for ids, texts in zip(source_ids, candidates):
+    per_source, encoded = [], {}
+    for texts in candidates:
         # Shared candidate sets are encoded (and their choices computed) once.
         key = id(texts)
         if key not in encoded:
-            target_ids = adapter.encode_targets(model, tokenizer, texts)
+            target_ids = [list(ids) for ids in adapter.encode_targets(model, tokenizer, texts)]
             encoded[key] = (target_ids, candidate_choices(target_ids) if restrict else None)
-        target_ids, choices = encoded[key]
-        for k, target in enumerate(target_ids):
-            example = adapter.build_example(ids, target)
-            if restrict:
-                example["allowed"] = choices[k]
-            examples.append(example)
+        per_source.append(encoded[key])
 
     pad_token_id = resolve_pad_token_id(model, tokenizer.pad_token_id)
-    scores = []
     with inference_on(model, device) as device:
-        for batch in iter_chunks(examples, batch_size, pad_token_id, device, adapter):
-            labels = batch["labels"]
-            per_sample, _ = token_losses(
-                adapter.logits(model, batch),
-                labels,
-                batch.get("allowed_ids"),
-                batch.get("allowed_mask"),
-            )
-            # token_losses averages per sample; the ranking needs the sum.
-            counts = (labels != IGNORE_INDEX).sum(dim=1)
-            scores.append(-(per_sample * counts).double().cpu())
-    return torch.cat(scores).numpy().reshape(len(sources), n_candidates)
+        shared = adapter.shared_source_scores(
+            model,
+            source_ids,
+            [target_ids for target_ids, _ in per_source],
+            [choices for _, choices in per_source] if restrict else None,
+            device=device,
+            pad_token_id=pad_token_id,
+            max_pairs=batch_size,
+        )
+        if shared is not None:
+            return shared.numpy()
+        return _full_row_scores(
+            model, adapter, source_ids, per_source, batch_size, pad_token_id, device
+        ).reshape(len(sources), n_candidates)
+
+
+def _full_row_scores(model, adapter, source_ids, per_source, batch_size, pad_token_id, device):
+    """Scores of one full ``(source, candidate)`` row each, as training runs them."""
+    import torch
+
+    examples = []
+    for ids, (target_ids, choices) in zip(source_ids, per_source):
+        for k, target in enumerate(target_ids):
+            example = adapter.build_example(ids, target)
+            if choices is not None:
+                example["allowed"] = choices[k]
+            examples.append(example)
+    scores = []
+    for batch in iter_chunks(examples, batch_size, pad_token_id, device, adapter):
+        labels = batch["labels"]
+        per_sample, _ = token_losses(
+            adapter.logits(model, batch),
+            labels,
+            batch.get("allowed_ids"),
+            batch.get("allowed_mask"),
+        )
+        # token_losses averages per sample; the ranking needs the sum.
+        counts = (labels != IGNORE_INDEX).sum(dim=1)
+        scores.append(-(per_sample * counts).double().cpu())
+    return torch.cat(scores).numpy()

@@ -231,6 +231,27 @@ class PrefixLMAdapter(ModelAdapter):
         )
         return out.logits
 
+    def shared_source_scores(
+        self, model, prompts, candidates, choices, *, device, pad_token_id, max_pairs
+    ):
+        """Each source (and the ids its candidates share) run once, from a key/value cache.
+
+        See :func:`shared_source_scores` in :mod:`._prefix_ranking`; None
+        when the model's attention does not fill a cache.
+        """
+        from ._prefix_ranking import shared_source_scores
+
+        return shared_source_scores(
+            self,
+            model,
+            prompts,
+            candidates,
+            choices,
+            device=device,
+            pad_token_id=pad_token_id,
+            max_pairs=max_pairs,
+        )
+
     # -- generation -----------------------------------------------------
 
     def grammar_lead_ids(self, model, grammar):

@@ -60,7 +60,9 @@ class RankedEstimator(BaseFishDip):
             adapter,
             sources,
             candidates,
-            batch_size=max(self.batch_size, 16),
+            # Ranking holds no gradients, and on the prefix LM a pair is only
+            # a candidate's own few ids: more pairs per forward than training.
+            batch_size=max(self.batch_size, 64),
             device=self._resolve_device(),
             restrict=self.training_loss_ == "grammar",
         )

@@ -1,0 +1,369 @@
+"""Scoring many candidate targets after one source with a prefix LM, sharing the source.
+
+Ranking (:func:`sklearn_fishdip.generation.score_candidates`) asks how likely
+each of a source's candidate targets is. Run as training runs it, every
+``(source, candidate)`` pair is a full row: the source is encoded once per
+candidate, and so are the target ids the candidates share (a relation
+classifier's ``relationship between [ head ] and [ tail ] =`` before the
+relation's name). Under the prefix-LM mask neither depends on what follows
+it, so :func:`shared_source_scores` computes them once per source, keeps
+their keys and values, and feeds each candidate's own ids alone against
+that cache: the work per candidate is its few distinguishing ids. The
+scores are those of the full rows (same positions, token types and mask),
+up to floating-point summation order.
+"""
+
+from __future__ import annotations
+
+__all__ = ["shared_source_scores"]
+
+
+def common_prefix_length(candidates):
+    """Ids every candidate starts with, leaving each at least one of its own to predict."""
+    shortest = min(len(ids) for ids in candidates)
+    length = 0
+    while length < shortest - 1 and all(ids[length] == candidates[0][length] for ids in candidates):
+        length += 1
+    return length
+
+
+def _target_positions(adapter, prompt, target):
+    """The position ids :meth:`PrefixLMAdapter.collate` gives ``target`` after ``prompt``."""
+    if adapter.aligner is None:
+        return list(range(len(prompt), len(prompt) + len(target)))
+    return list(adapter.aligner.positions(prompt, target))
+
+
+def _layers(cache):
+    """Each layer's ``(keys, values)`` of a filled ``DynamicCache``."""
+    if hasattr(cache, "layers"):
+        return [(layer.keys, layer.values) for layer in cache.layers]
+    return list(zip(cache.key_cache, cache.value_cache))  # transformers < 4.56
+
+
+def _expanded_cache(config, layers, index):
+    """A new cache whose row ``r`` holds row ``index[r]`` of the shared ``layers``."""
+    from ._prefix_search import _new_cache
+
+    cache = _new_cache(config)
+    for layer, (keys, values) in enumerate(layers):
+        cache.update(keys.index_select(0, index), values.index_select(0, index), layer)
+    return cache
+
+
+def _states(model, head, inputs, rows, columns):
+    """What the LM head reads at ``(rows, columns)`` of one forward (logits when it is unknown)."""
+    if head is None:
+        return model(**inputs).logits[rows, columns]
+    return model.base_model(**inputs).last_hidden_state[rows, columns]
+
+
+def _head_parts(head):
+    """``(transform, weight, bias)`` of a BERT-like LM head, else None.
+
+    The logits are ``transform(h) @ weight.T + bias``; a score restricted to a
+    few ids needs only those ids' rows of ``weight`` instead of the whole
+    vocabulary's.
+    """
+    import torch
+
+    predictions = getattr(head, "predictions", None)
+    transform = getattr(predictions, "transform", None)
+    decoder = getattr(predictions, "decoder", None)
+    if not (callable(transform) and isinstance(decoder, torch.nn.Linear)):
+        return None
+    bias = decoder.bias if decoder.bias is not None else getattr(predictions, "bias", None)
+    if bias is None:
+        bias = torch.zeros(decoder.out_features, dtype=decoder.weight.dtype)
+    return transform, decoder.weight, bias
+
+
+def _log_likelihoods(head, states, labels, menus):
+    """Log-likelihood of each label after its row of ``states``, as the training loss scores it.
+
+    ``menus`` None: a softmax over the whole vocabulary. Otherwise
+    ``menus[j]`` holds the ids the grammar allows at row ``j`` (the label
+    among them) and the softmax runs over those: a row with one choice
+    scores 0 without the head being run.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if menus is None:
+        logits = states if head is None else head(states)
+        return -F.cross_entropy(logits.float(), labels.to(logits.device), reduction="none")
+    out = torch.zeros(len(menus), dtype=torch.float32)
+    chosen = [j for j, menu in enumerate(menus) if len(menu) > 1]
+    if not chosen:
+        return out
+    width = max(len(menus[j]) for j in chosen)
+    ids = torch.zeros((len(chosen), width), dtype=torch.long)
+    real = torch.zeros((len(chosen), width), dtype=torch.bool)
+    for r, j in enumerate(chosen):
+        ids[r, : len(menus[j])] = torch.as_tensor(menus[j], dtype=torch.long)
+        real[r, : len(menus[j])] = True
+    index = torch.as_tensor(chosen, dtype=torch.long)
+    gold_ids = labels[index][:, None]
+    states = states[index.to(states.device)]
+    parts = None if head is None else _head_parts(head)
+    if parts is None:
+        logits = (states if head is None else head(states)).float().cpu()
+        scores, gold = logits.gather(1, ids), logits.gather(1, gold_ids)[:, 0]
+    else:
+        transform, weight, bias = parts
+        hidden = transform(states)
+        both = torch.cat([gold_ids, ids], dim=1).to(hidden.device)
+        logits = (weight[both] @ hidden[:, :, None])[..., 0] + bias[both]
+        logits = logits.float().cpu()
+        gold, scores = logits[:, 0], logits[:, 1:]
+    scores = scores.masked_fill(~real, torch.finfo(torch.float32).min / 4)
+    out[index] = gold - torch.logsumexp(scores, dim=1)
+    return out
+
+
+def shared_source_scores(
+    adapter, model, prompts, candidates, choices=None, *, device, pad_token_id, max_pairs=64
+):
+    """Summed log-likelihood of each candidate target after its source.
+
+    Parameters
+    ----------
+    adapter : PrefixLMAdapter
+    model : transformers.PreTrainedModel
+        In eval mode on ``device``; called under the caller's inference mode.
+    prompts : list of list of int
+        Each source's ids (``[CLS] source [SEP]``).
+    candidates : list of list of list of int
+        Per source, its candidate targets' ids (each ending with EOS); every
+        source has as many.
+    choices : list or None, default=None
+        None scores each id over the whole vocabulary. Otherwise, per source,
+        per candidate, one tuple per target id: the ids the softmax of that
+        position runs over (:func:`~sklearn_fishdip.generation.candidate_choices`,
+        the ``"grammar"`` loss).
+    device : torch.device
+    pad_token_id : int
+    max_pairs : int, default=64
+        ``(source, candidate)`` pairs fed per forward of the candidates' ids.
+
+    Returns
+    -------
+    Tensor of shape (n_sources, n_candidates) or None
+        float64 sums; None when the model's attention does not fill a
+        key/value cache (the caller then scores full rows).
+    """
+    import torch
+
+    from ._prefix_search import _cache_argument, _lm_head
+
+    argument = _cache_argument(model)
+    if argument is None:
+        return None
+    n_candidates = len(candidates[0]) if candidates else 0
+    scores = torch.zeros((len(prompts), n_candidates), dtype=torch.float64)
+    head = _lm_head(model)
+    target_type = 1 if adapter.token_types else 0
+    per_chunk = max(1, max_pairs // max(n_candidates, 1))
+    for start in range(0, len(prompts), per_chunk):
+        chunk = range(start, min(start + per_chunk, len(prompts)))
+        shared = _shared_pass(
+            adapter,
+            model,
+            head,
+            argument,
+            prompts,
+            candidates,
+            chunk,
+            target_type,
+            device=device,
+            pad_token_id=pad_token_id,
+        )
+        if shared is None:
+            return None
+        layers, keys, states, labels, rows, plans = shared
+        for group in _pair_groups(chunk, n_candidates, max_pairs):
+            own = _own_pass(
+                adapter,
+                model,
+                head,
+                argument,
+                layers,
+                keys,
+                plans,
+                group,
+                target_type,
+                chunk_start=start,
+                device=device,
+                pad_token_id=pad_token_id,
+            )
+            if own is not None:
+                states = torch.cat([states, own[0]])
+                labels = torch.cat([labels, own[1]])
+                rows = rows + own[2]
+        menus = None
+        if choices is not None:
+            menus = [choices[i][0 if k is None else k][position] for i, k, position in rows]
+        values = _log_likelihoods(head, states, labels, menus).double().cpu()
+        for value, (i, k, _) in zip(values.tolist(), rows):
+            if k is None:  # a shared id: every candidate of the source has it
+                scores[i] += value
+            else:
+                scores[i, k] += value
+    return scores
+
+
+def _shared_pass(
+    adapter,
+    model,
+    head,
+    argument,
+    prompts,
+    candidates,
+    chunk,
+    target_type,
+    *,
+    device,
+    pad_token_id,
+):
+    """Encode each source of ``chunk`` with its candidates' shared ids into a cache.
+
+    Returns the cache's layers, which of its keys are real, the head's
+    inputs and the labels of the shared rows with their ``(source,
+    candidate, position)``, and per source the plan of its candidates' own
+    ids; None when the model ignored the cache.
+    """
+    import torch
+
+    from ._prefix_mask import attention_mask_for, prefix_attention_mask
+    from ._prefix_search import _new_cache
+
+    plans, rows_in, labels, rows = [], [], [], []
+    for r, i in enumerate(chunk):
+        prompt, targets = prompts[i], candidates[i]
+        shared = common_prefix_length(targets)
+        positions = [_target_positions(adapter, prompt, ids) for ids in targets]
+        plans.append((prompt, targets, shared, positions))
+        last = len(prompt) - 1
+        # The shared ids are predicted once; every candidate gets their score.
+        for j in range(shared):
+            rows_in.append((r, last + j))
+            labels.append(targets[0][j])
+            rows.append((i, None, j))
+        # The row after them predicts each candidate's first own id.
+        for k, ids in enumerate(targets):
+            rows_in.append((r, last + shared))
+            labels.append(ids[shared])
+            rows.append((i, k, shared))
+    n = len(plans)
+    lengths = torch.tensor([len(p) + s for p, _, s, _ in plans], dtype=torch.long)
+    width = int(lengths.max())
+    input_ids = torch.full((n, width), pad_token_id, dtype=torch.long)
+    token_types = torch.zeros((n, width), dtype=torch.long)
+    position_ids = torch.zeros((n, width), dtype=torch.long)
+    for r, (prompt, targets, shared, positions) in enumerate(plans):
+        ids = list(prompt) + list(targets[0][:shared])
+        input_ids[r, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
+        token_types[r, len(prompt) : len(ids)] = target_type
+        place = list(range(len(prompt))) + positions[0][:shared]
+        position_ids[r, : len(ids)] = torch.as_tensor(place, dtype=torch.long)
+    real = torch.arange(width)[None, :] < lengths[:, None]
+    sources = torch.tensor([len(p) for p, _, _, _ in plans], dtype=torch.long)
+    mask = prefix_attention_mask(real.long(), sources)
+    cache = _new_cache(model.config)
+    inputs = {
+        "input_ids": input_ids.to(device),
+        "attention_mask": attention_mask_for(model, mask.to(device)),
+        "token_type_ids": token_types.to(device),
+        "position_ids": (position_ids + adapter.position_offset).to(device),
+        argument: cache,
+    }
+    which = torch.tensor([r for r, _ in rows_in], dtype=torch.long)
+    column = torch.tensor([c for _, c in rows_in], dtype=torch.long)
+    try:
+        states = _states(model, head, inputs, which.to(device), column.to(device))
+    except TypeError:
+        return None
+    if cache.get_seq_length() != width:
+        return None  # the attention layers ignored the cache
+    return (
+        _layers(cache),
+        real,
+        states,
+        torch.tensor(labels, dtype=torch.long),
+        rows,
+        plans,
+    )
+
+
+def _pair_groups(chunk, n_candidates, max_pairs):
+    """``(source, candidate)`` pairs of ``chunk`` in groups of at most ``max_pairs``."""
+    pairs = [(i, k) for i in chunk for k in range(n_candidates)]
+    return [pairs[s : s + max_pairs] for s in range(0, len(pairs), max(1, max_pairs))]
+
+
+def _own_pass(
+    adapter,
+    model,
+    head,
+    argument,
+    layers,
+    keys,
+    plans,
+    group,
+    target_type,
+    *,
+    chunk_start,
+    device,
+    pad_token_id,
+):
+    """The head's inputs at each candidate's own ids after the shared cache (None if none has any).
+
+    A candidate's own ids are those after the shared ones; all but its last
+    are fed (the last, EOS, is only predicted), each predicting the next.
+    """
+    import torch
+
+    from ._prefix_mask import attention_mask_for
+
+    fed = []
+    for i, k in group:
+        prompt, targets, shared, positions = plans[i - chunk_start]
+        ids = targets[k]
+        fed.append((i, k, ids[shared:-1], positions[k][shared:-1], ids[shared + 1 :], shared))
+    length = max(len(inputs) for _, _, inputs, _, _, _ in fed)
+    if length == 0:
+        return None
+    n = len(fed)
+    input_ids = torch.full((n, length), pad_token_id, dtype=torch.long)
+    position_ids = torch.zeros((n, length), dtype=torch.long)
+    own = torch.zeros((n, length), dtype=torch.bool)
+    rows_in, labels, rows = [], [], []
+    for r, (i, k, inputs, places, targets, shared) in enumerate(fed):
+        if not inputs:
+            continue
+        input_ids[r, : len(inputs)] = torch.as_tensor(inputs, dtype=torch.long)
+        position_ids[r, : len(inputs)] = torch.as_tensor(places, dtype=torch.long)
+        own[r, : len(inputs)] = True
+        for t, label in enumerate(targets):
+            rows_in.append((r, t))
+            labels.append(label)
+            rows.append((i, k, shared + 1 + t))
+    source_rows = torch.tensor([i - chunk_start for i, _, _, _, _, _ in fed], dtype=torch.long)
+    cached = keys.index_select(0, source_rows)  # (n, width): the shared keys each row sees
+    causal = torch.ones((length, length), dtype=torch.bool).tril()
+    allowed_own = causal[None] & own[:, None, :] & own[:, :, None]
+    # A padding query attends to itself, so that no softmax row is empty.
+    allowed_own = allowed_own | torch.eye(length, dtype=torch.bool)[None]
+    allowed = torch.cat([cached[:, None, :].expand(n, length, -1), allowed_own], dim=2)
+    cache = _expanded_cache(model.config, layers, source_rows.to(layers[0][0].device))
+    inputs = {
+        "input_ids": input_ids.to(device),
+        "attention_mask": attention_mask_for(model, allowed[:, None].to(device)),
+        "token_type_ids": torch.full((n, length), target_type, dtype=torch.long).to(device),
+        "position_ids": (position_ids + adapter.position_offset).to(device),
+        argument: cache,
+    }
+    which = torch.tensor([r for r, _ in rows_in], dtype=torch.long)
+    column = torch.tensor([c for _, c in rows_in], dtype=torch.long)
+    states = _states(model, head, inputs, which.to(device), column.to(device))
+    return states, torch.tensor(labels, dtype=torch.long), rows
