@@ -290,31 +290,28 @@ class ModelAdapter:
     ):
         """Candidate scores computed once per source, or None for full rows.
 
-        A family whose source can be encoded once for all of its candidate
-        targets overrides this (:class:`PrefixLMAdapter` does); ranking then
-        runs only each candidate's own ids. None, the default, makes the
-        caller score one full ``(source, candidate)`` row at a time.
-
-        Parameters
-        ----------
-        model : transformers.PreTrainedModel
-        prompts : list of list of int
-            From :meth:`encode_sources`.
-        candidates : list of list of list of int
-            Per source, its candidates from :meth:`encode_targets`.
-        choices : list or None
-            None scores each id over the whole vocabulary; otherwise, per
-            source, per candidate, the ids each target position chooses among
-            (the ``"grammar"`` loss).
-        device : torch.device
-        pad_token_id : int
-        max_pairs : int
-            ``(source, candidate)`` pairs per forward.
+        An encoder-decoder encodes each source once and runs the decoder per
+        candidate (:func:`._encoder_sharing.encoder_shared_scores`, whose
+        parameters these are); the prefix and causal LMs run only each
+        candidate's own ids. None (no separate encoder) makes the caller
+        score one full ``(source, candidate)`` row at a time.
 
         Returns
         -------
         Tensor of shape (n_sources, n_candidates) or None
         """
+        from ._encoder_sharing import encoder_shared_scores
+
+        return encoder_shared_scores(
+            model,
+            prompts,
+            candidates,
+            choices,
+            device=device,
+            pad_token_id=pad_token_id,
+            max_pairs=max_pairs,
+            ignore_index=IGNORE_INDEX,
+        )
 
     # -- generation -----------------------------------------------------
 

@@ -123,6 +123,27 @@ class CausalLMAdapter(ModelAdapter):
         )
         return out.logits
 
+    def shared_source_scores(
+        self, model, prompts, candidates, choices, *, device, pad_token_id, max_pairs
+    ):
+        """Each prompt (and the ids its candidates share) run once, from a key/value cache.
+
+        See :func:`shared_source_scores` in :mod:`._shared_source`; None
+        when the model does not fill a cache.
+        """
+        from ._shared_source import shared_source_scores
+
+        return shared_source_scores(
+            self,
+            model,
+            prompts,
+            candidates,
+            choices,
+            device=device,
+            pad_token_id=pad_token_id,
+            max_pairs=max_pairs,
+        )
+
     # -- generation -----------------------------------------------------
 
     def grammar_lead_ids(self, model, grammar):

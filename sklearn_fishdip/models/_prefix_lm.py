@@ -236,10 +236,10 @@ class PrefixLMAdapter(ModelAdapter):
     ):
         """Each source (and the ids its candidates share) run once, from a key/value cache.
 
-        See :func:`shared_source_scores` in :mod:`._prefix_ranking`; None
+        See :func:`shared_source_scores` in :mod:`._shared_source`; None
         when the model's attention does not fill a cache.
         """
-        from ._prefix_ranking import shared_source_scores
+        from ._shared_source import shared_source_scores
 
         return shared_source_scores(
             self,
@@ -250,6 +250,8 @@ class PrefixLMAdapter(ModelAdapter):
             device=device,
             pad_token_id=pad_token_id,
             max_pairs=max_pairs,
+            target_type=1 if self.token_types else 0,
+            bidirectional_source=True,
         )
 
     # -- generation -----------------------------------------------------

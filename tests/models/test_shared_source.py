@@ -1,9 +1,10 @@
-"""Ranking on a prefix LM from one key/value cache per source (shared_source_scores).
+"""Ranking that computes each source once (ModelAdapter.shared_source_scores), every family.
 
-The shared path must give the scores of the full ``(source, candidate)``
-rows that training runs, whatever the candidates share, however the pairs
-are batched, under both attention implementations and with or without the
-aligned target positions.
+The prefix and causal LMs run each source from one key/value cache, the
+encoder-decoders encode it once. Each must give the scores of the full
+``(source, candidate)`` rows that training runs, whatever the candidates
+share, however the pairs are batched, under both attention implementations
+and with or without the prefix LM's aligned target positions.
 """
 
 import numpy as np
@@ -12,9 +13,21 @@ import torch
 from transformers import BertForMaskedLM
 
 from sklearn_fishdip.generation import _ranking, score_candidates
-from sklearn_fishdip.models import PrefixLMAdapter, _prefix_ranking, _prefix_search
-from sklearn_fishdip.models._prefix_ranking import common_prefix_length
-from sklearn_fishdip.utils._testing import make_tiny_bert
+from sklearn_fishdip.models import (
+    PrefixLMAdapter,
+    _prefix_search,
+    _shared_source,
+    adapter_for_model,
+)
+from sklearn_fishdip.models._shared_source import common_prefix_length
+from sklearn_fishdip.utils._testing import (
+    make_tiny_bart,
+    make_tiny_bert,
+    make_tiny_bert2bert,
+    make_tiny_gpt2,
+    make_tiny_llama,
+    make_tiny_t5,
+)
 
 from ..estimator_fixtures import global_rng_untouched  # noqa: F401  (used by pytestmark)
 
@@ -33,36 +46,58 @@ CANDIDATE_SETS = {
     "a prefix of another": lambda first: [f"{first} = works", f"{first} = works for", "the city"],
     "nothing shared": lambda first: ["person", "location", "date"],
 }
+FAMILIES = ["prefix-lm aligned", "prefix-lm", "gpt2", "llama", "t5", "bart", "bert2bert"]
 
 
-def _model(attention):
+def _prefix_lm():
     encoder, tokenizer = make_tiny_bert(hidden_size=16, num_layers=2)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(3)
         model = BertForMaskedLM(encoder.config)
     model.config.eos_token_id = tokenizer.eos_token_id
+    return model, tokenizer
+
+
+def _model(family="prefix-lm aligned", attention="sdpa"):
+    """``(model, tokenizer, adapter)`` of a tiny model of ``family``, in eval mode."""
+    if family.startswith("prefix-lm"):
+        model, tokenizer = _prefix_lm()
+        aligned = family.endswith("aligned")
+        adapter = PrefixLMAdapter.for_model(model, tokenizer if aligned else None)
+    elif family == "bart":
+        tokenizer = make_tiny_t5()[1]  # with a pad id, which BART's decoder inputs need
+        model = make_tiny_bart(tokenizer)
+        adapter = adapter_for_model(model, tokenizer)
+    else:
+        build = {
+            "gpt2": make_tiny_gpt2,
+            "llama": make_tiny_llama,
+            "t5": make_tiny_t5,
+            "bert2bert": make_tiny_bert2bert,
+        }[family]
+        model, tokenizer = build()[:2]
+        adapter = adapter_for_model(model, tokenizer)
     model.set_attn_implementation(attention)
     model.eval()
-    return model, tokenizer
+    return model, tokenizer, adapter
 
 
 def _candidates(kind):
     return [CANDIDATE_SETS[kind](source.split("[ ")[1].split(" ]")[0]) for source in SOURCES]
 
 
-def _full_rows(monkeypatch, *args, **kwargs):
+def _full_rows(monkeypatch, model, tokenizer, adapter, *args, **kwargs):
     with monkeypatch.context() as patch:
-        patch.setattr(PrefixLMAdapter, "shared_source_scores", lambda self, *a, **k: None)
-        return score_candidates(*args, **kwargs)
+        patch.setattr(type(adapter), "shared_source_scores", lambda self, *a, **k: None)
+        return score_candidates(model, tokenizer, adapter, *args, **kwargs)
 
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
-@pytest.mark.parametrize("aligned", [True, False])
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("kind", list(CANDIDATE_SETS))
 @pytest.mark.parametrize("restrict", [False, True])
-def test_shared_source_scores_equal_the_full_rows(monkeypatch, attention, aligned, kind, restrict):
-    model, tokenizer = _model(attention)
-    adapter = PrefixLMAdapter.for_model(model, tokenizer if aligned else None)
+def test_shared_source_scores_equal_the_full_rows(monkeypatch, attention, family, kind, restrict):
+    model, tokenizer, adapter = _model(family, attention)
     candidates = _candidates(kind)
     calls = []
     full_row_scores = _ranking._full_row_scores
@@ -84,12 +119,13 @@ def test_shared_source_scores_equal_the_full_rows(monkeypatch, attention, aligne
         np.testing.assert_allclose(np.exp(expected).sum(axis=1), 1.0, atol=1e-5)
 
 
-@pytest.mark.parametrize("head", ["unknown parts", "unknown head"])
-def test_heads_the_restriction_cannot_split_give_the_same_scores(monkeypatch, head):
-    # A head without BERT's transform/decoder split runs whole; a model whose
-    # head is not found gives logits from its own forward.
-    model, tokenizer = _model("sdpa")
-    adapter = PrefixLMAdapter.for_model(model, tokenizer)
+@pytest.mark.parametrize("family", ["prefix-lm aligned", "gpt2"])
+@pytest.mark.parametrize("head", ["unknown parts", "unknown head", "rescaled logits"])
+def test_heads_the_restriction_cannot_split_give_the_same_scores(monkeypatch, family, head):
+    # A head without a linear or BERT's transform/decoder split runs whole; a
+    # model whose head is not found, or rescales its logits, gives logits
+    # from its own forward.
+    model, tokenizer, adapter = _model(family)
     candidates = _candidates("shared start")
     expected = {
         restrict: _full_rows(
@@ -98,9 +134,13 @@ def test_heads_the_restriction_cannot_split_give_the_same_scores(monkeypatch, he
         for restrict in (False, True)
     }
     if head == "unknown parts":
-        monkeypatch.setattr(_prefix_ranking, "_head_parts", lambda head: None)
-    else:
+        monkeypatch.setattr(_shared_source, "_head_parts", lambda head: None)
+    elif head == "unknown head":
         monkeypatch.setattr(_prefix_search, "_lm_head", lambda model: None)
+    else:
+        # Said to rescale, the head is not run apart (and here changes nothing).
+        monkeypatch.setattr(model.config, "logit_scale", 1.0, raising=False)
+        assert _shared_source._ranking_head(model) is None
     for restrict, scores in expected.items():
         np.testing.assert_allclose(
             score_candidates(model, tokenizer, adapter, SOURCES, candidates, restrict=restrict),
@@ -110,9 +150,9 @@ def test_heads_the_restriction_cannot_split_give_the_same_scores(monkeypatch, he
         )
 
 
-def test_one_candidate_set_shared_by_every_source(monkeypatch):
-    model, tokenizer = _model("sdpa")
-    adapter = PrefixLMAdapter.for_model(model, tokenizer)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_one_candidate_set_shared_by_every_source(monkeypatch, family):
+    model, tokenizer, adapter = _model(family)
     labels = ["the team", "a game"]
     scores = score_candidates(model, tokenizer, adapter, SOURCES, labels, batch_size=4)
     expected = _full_rows(monkeypatch, model, tokenizer, adapter, SOURCES, labels)
@@ -121,13 +161,12 @@ def test_one_candidate_set_shared_by_every_source(monkeypatch):
 
 
 def test_a_stack_without_a_cache_falls_back_to_full_rows(monkeypatch):
-    model, tokenizer = _model("sdpa")
-    adapter = PrefixLMAdapter.for_model(model, tokenizer)
+    model, tokenizer, adapter = _model()
     candidates = _candidates("shared start")
     expected = score_candidates(model, tokenizer, adapter, SOURCES, candidates)
     monkeypatch.setattr(_prefix_search, "_cache_argument", lambda model: None)
     assert (
-        _prefix_ranking.shared_source_scores(
+        _shared_source.shared_source_scores(
             adapter,
             model,
             [[2, 5, 3]],

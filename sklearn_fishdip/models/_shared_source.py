@@ -1,16 +1,17 @@
-"""Scoring many candidate targets after one source with a prefix LM, sharing the source.
+"""Scoring many candidate targets after one source, sharing the source (prefix and causal LMs).
 
 Ranking (:func:`sklearn_fishdip.generation.score_candidates`) asks how likely
 each of a source's candidate targets is. Run as training runs it, every
 ``(source, candidate)`` pair is a full row: the source is encoded once per
 candidate, and so are the target ids the candidates share (a relation
 classifier's ``relationship between [ head ] and [ tail ] =`` before the
-relation's name). Under the prefix-LM mask neither depends on what follows
-it, so :func:`shared_source_scores` computes them once per source, keeps
-their keys and values, and feeds each candidate's own ids alone against
-that cache: the work per candidate is its few distinguishing ids. The
-scores are those of the full rows (same positions, token types and mask),
-up to floating-point summation order.
+relation's name). Under the prefix-LM mask, as under a decoder-only LM's
+causal one, neither depends on what follows it, so
+:func:`shared_source_scores` computes them once per source, keeps their keys
+and values, and feeds each candidate's own ids alone against that cache: the
+work per candidate is its few distinguishing ids. The scores are those of
+the full rows (same positions, token types and mask), up to floating-point
+summation order.
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ def common_prefix_length(candidates):
 
 def _target_positions(adapter, prompt, target):
     """The position ids :meth:`PrefixLMAdapter.collate` gives ``target`` after ``prompt``."""
-    if adapter.aligner is None:
+    if getattr(adapter, "aligner", None) is None:
         return list(range(len(prompt), len(prompt) + len(target)))
     return list(adapter.aligner.positions(prompt, target))
+
+
+def _offset(adapter):
+    """Positions the model's embeddings reserve before the first id (RoBERTa's)."""
+    return getattr(adapter, "position_offset", 0)
 
 
 def _layers(cache):
@@ -51,6 +57,20 @@ def _expanded_cache(config, layers, index):
     return cache
 
 
+def _ranking_head(model):
+    """The LM head to run on the rows scored, or None to take the model's own logits.
+
+    Families that rescale or cap the head's logits in their forward (Gemma 2's
+    soft-capping, Cohere's scale) are run whole.
+    """
+    from ._prefix_search import _lm_head
+
+    config = model.config
+    if any(getattr(config, name, None) for name in ("final_logit_softcapping", "logit_scale")):
+        return None
+    return _lm_head(model)
+
+
 def _states(model, head, inputs, rows, columns):
     """What the LM head reads at ``(rows, columns)`` of one forward (logits when it is unknown)."""
     if head is None:
@@ -59,7 +79,7 @@ def _states(model, head, inputs, rows, columns):
 
 
 def _head_parts(head):
-    """``(transform, weight, bias)`` of a BERT-like LM head, else None.
+    """``(transform, weight, bias)`` of a linear or BERT-like LM head, else None.
 
     The logits are ``transform(h) @ weight.T + bias``; a score restricted to a
     few ids needs only those ids' rows of ``weight`` instead of the whole
@@ -67,6 +87,13 @@ def _head_parts(head):
     """
     import torch
 
+    if isinstance(head, torch.nn.Linear):  # a decoder-only LM's lm_head
+        bias = head.bias
+        if bias is None:
+            bias = torch.zeros(
+                head.out_features, dtype=head.weight.dtype, device=head.weight.device
+            )
+        return (lambda hidden: hidden), head.weight, bias
     predictions = getattr(head, "predictions", None)
     transform = getattr(predictions, "transform", None)
     decoder = getattr(predictions, "decoder", None)
@@ -74,7 +101,9 @@ def _head_parts(head):
         return None
     bias = decoder.bias if decoder.bias is not None else getattr(predictions, "bias", None)
     if bias is None:
-        bias = torch.zeros(decoder.out_features, dtype=decoder.weight.dtype)
+        bias = torch.zeros(
+            decoder.out_features, dtype=decoder.weight.dtype, device=decoder.weight.device
+        )
     return transform, decoder.weight, bias
 
 
@@ -122,13 +151,25 @@ def _log_likelihoods(head, states, labels, menus):
 
 
 def shared_source_scores(
-    adapter, model, prompts, candidates, choices=None, *, device, pad_token_id, max_pairs=64
+    adapter,
+    model,
+    prompts,
+    candidates,
+    choices=None,
+    *,
+    device,
+    pad_token_id,
+    max_pairs=64,
+    target_type=None,
+    bidirectional_source=False,
 ):
     """Summed log-likelihood of each candidate target after its source.
 
     Parameters
     ----------
-    adapter : PrefixLMAdapter
+    adapter : PrefixLMAdapter or CausalLMAdapter
+        Its ``aligner`` and ``position_offset``, where it has them, place the
+        target ids as its ``collate`` does.
     model : transformers.PreTrainedModel
         In eval mode on ``device``; called under the caller's inference mode.
     prompts : list of list of int
@@ -145,6 +186,11 @@ def shared_source_scores(
     pad_token_id : int
     max_pairs : int, default=64
         ``(source, candidate)`` pairs fed per forward of the candidates' ids.
+    target_type : int or None, default=None
+        The token type of target ids; None passes no token types (a causal
+        LM's rows have none).
+    bidirectional_source : bool, default=False
+        The source attends to itself both ways (a prefix LM); else causally.
 
     Returns
     -------
@@ -154,15 +200,14 @@ def shared_source_scores(
     """
     import torch
 
-    from ._prefix_search import _cache_argument, _lm_head
+    from ._prefix_search import _cache_argument
 
     argument = _cache_argument(model)
     if argument is None:
         return None
     n_candidates = len(candidates[0]) if candidates else 0
     scores = torch.zeros((len(prompts), n_candidates), dtype=torch.float64)
-    head = _lm_head(model)
-    target_type = 1 if adapter.token_types else 0
+    head = _ranking_head(model)
     per_chunk = max(1, max_pairs // max(n_candidates, 1))
     for start in range(0, len(prompts), per_chunk):
         chunk = range(start, min(start + per_chunk, len(prompts)))
@@ -177,6 +222,7 @@ def shared_source_scores(
             target_type,
             device=device,
             pad_token_id=pad_token_id,
+            bidirectional_source=bidirectional_source,
         )
         if shared is None:
             return None
@@ -224,6 +270,7 @@ def _shared_pass(
     *,
     device,
     pad_token_id,
+    bidirectional_source,
 ):
     """Encode each source of ``chunk`` with its candidates' shared ids into a cache.
 
@@ -263,20 +310,25 @@ def _shared_pass(
     for r, (prompt, targets, shared, positions) in enumerate(plans):
         ids = list(prompt) + list(targets[0][:shared])
         input_ids[r, : len(ids)] = torch.as_tensor(ids, dtype=torch.long)
-        token_types[r, len(prompt) : len(ids)] = target_type
+        if target_type is not None:
+            token_types[r, len(prompt) : len(ids)] = target_type
         place = list(range(len(prompt))) + positions[0][:shared]
         position_ids[r, : len(ids)] = torch.as_tensor(place, dtype=torch.long)
     real = torch.arange(width)[None, :] < lengths[:, None]
     sources = torch.tensor([len(p) for p, _, _, _ in plans], dtype=torch.long)
-    mask = prefix_attention_mask(real.long(), sources)
+    # A source of one id attends as the causal mask has it: to itself alone.
+    mask = prefix_attention_mask(
+        real.long(), sources if bidirectional_source else sources.clamp(max=1)
+    )
     cache = _new_cache(model.config)
     inputs = {
         "input_ids": input_ids.to(device),
         "attention_mask": attention_mask_for(model, mask.to(device)),
-        "token_type_ids": token_types.to(device),
-        "position_ids": (position_ids + adapter.position_offset).to(device),
+        "position_ids": (position_ids + _offset(adapter)).to(device),
         argument: cache,
     }
+    if target_type is not None:
+        inputs["token_type_ids"] = token_types.to(device)
     which = torch.tensor([r for r, _ in rows_in], dtype=torch.long)
     column = torch.tensor([c for _, c in rows_in], dtype=torch.long)
     try:
@@ -359,10 +411,11 @@ def _own_pass(
     inputs = {
         "input_ids": input_ids.to(device),
         "attention_mask": attention_mask_for(model, allowed[:, None].to(device)),
-        "token_type_ids": torch.full((n, length), target_type, dtype=torch.long).to(device),
-        "position_ids": (position_ids + adapter.position_offset).to(device),
+        "position_ids": (position_ids + _offset(adapter)).to(device),
         argument: cache,
     }
+    if target_type is not None:
+        inputs["token_type_ids"] = torch.full((n, length), target_type, dtype=torch.long).to(device)
     which = torch.tensor([r for r, _ in rows_in], dtype=torch.long)
     column = torch.tensor([c for _, c in rows_in], dtype=torch.long)
     states = _states(model, head, inputs, which.to(device), column.to(device))
