@@ -100,6 +100,11 @@ def build_parser():
     add("--seeds", type=crf_baseline.parse_int_list, help="(default: 1,2,3)")
     add("--strategies", action="append", help=f"of {','.join(STRATEGIES)} (default: all)")
     add("--epochs", type=int, help="max_epochs of every fit (default: the estimator's, 20)")
+    add(
+        "--learning-rate",
+        type=float,
+        help="learning_rate of every fit (default: the estimator's, 1e-2 with Adafactor)",
+    )
     add("--max-test", type=int, help="SemEval: score the first N test sentences (default: all)")
     add("--peer", action="store_true", help="also run the logistic-regression peer")
     add("--episodes", type=int, help="FewRel: episodes per setting and seed (default: 20)")
@@ -161,6 +166,8 @@ def parse_args(argv=None):
         value = getattr(args, name)
         if value is not None and value < 1:
             parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
+    if args.learning_rate is not None and not args.learning_rate > 0:
+        parser.error(f"--learning-rate must be positive, got {args.learning_rate}")
     return args
 
 
@@ -174,6 +181,7 @@ def make_estimator(args, strategy, seed, device, model=None):
         model_kind=kind,
         strategy=strategy,
         max_epochs=args.epochs,
+        learning_rate=args.learning_rate,
         batch_size=args.batch_size,
         device=device,
         random_state=seed,
@@ -323,11 +331,14 @@ def plan_runs(args, done=()):
 def settings_of(args):
     """What a run's result depends on (``--resume`` must match it)."""
     names = ("model", "model_kind", "epochs", "batch_size", "max_test", "episodes", "n_query")
-    return {
+    settings = {
         **{name: getattr(args, name) for name in names},
         "dataset": args.dataset,
         "data_dir": str(Path(args.data_dir).resolve()),
     }
+    if args.learning_rate is not None:  # absent from files made before the option
+        settings["learning_rate"] = args.learning_rate
+    return settings
 
 
 def summarize(runs):
