@@ -7,7 +7,11 @@ is then always well formed, and the candidates' likelihoods normalized over
 the set are exact probabilities. Any model family works: the examples are
 built, padded and run by its adapter (:mod:`sklearn_fishdip.models`) and
 scored with the engine's own loss (:func:`~sklearn_fishdip.sparse.token_losses`),
-so ranking scores what training optimized.
+so ranking scores what training optimized. The adapter computes each source
+once for all of its candidates (:meth:`ModelAdapter.shared_source_scores`:
+a key/value cache on prefix and causal LMs, one encoder pass on
+encoder-decoders), which gives the full rows' scores in a fraction of the
+time.
 """
 
 from __future__ import annotations
@@ -139,7 +143,6 @@ def score_candidates(
         If the candidate lists are malformed or of different lengths, or
         ``batch_size`` is not a positive integer.
     """
-
     if isinstance(sources, str) or not isinstance(sources, Sequence):
         raise TypeError(f"sources must be a list of strings, got {type(sources).__name__}")
     sources = list(sources)
