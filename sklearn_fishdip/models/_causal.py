@@ -123,9 +123,7 @@ class CausalLMAdapter(ModelAdapter):
         )
         return out.logits
 
-    def shared_source_scores(
-        self, model, prompts, candidates, choices, *, device, pad_token_id, max_pairs
-    ):
+    def shared_source_scores(self, model, prompts, candidates, choices, **options):
         """Each prompt (and the ids its candidates share) run once, from a key/value cache.
 
         See :func:`shared_source_scores` in :mod:`._shared_source`; None
@@ -139,9 +137,7 @@ class CausalLMAdapter(ModelAdapter):
             prompts,
             candidates,
             choices,
-            device=device,
-            pad_token_id=pad_token_id,
-            max_pairs=max_pairs,
+            **options,
         )
 
     # -- generation -----------------------------------------------------

@@ -59,25 +59,21 @@ def encoder_shared_scores(
     import torch
     from transformers.modeling_outputs import BaseModelOutput
 
-    from ._shared_source import _log_likelihoods
+    from ._shared_source import _log_likelihoods, source_chunks
 
     encoder = model.get_encoder() if callable(getattr(model, "get_encoder", None)) else None
     if encoder is None:
         return None
     n_candidates = len(candidates[0]) if candidates else 0
     scores = torch.zeros((len(prompts), n_candidates), dtype=torch.float64)
-    per_chunk = max(1, max_pairs // max(n_candidates, 1))
-    for start in range(0, len(prompts), per_chunk):
-        chunk = range(start, min(start + per_chunk, len(prompts)))
+    for chunk, groups in source_chunks(len(prompts), n_candidates, max_pairs):
         input_ids, source_mask = _padded([prompts[i] for i in chunk], pad_token_id)
         source_mask = source_mask.to(device)
         states = encoder(
             input_ids=input_ids.to(device), attention_mask=source_mask
         ).last_hidden_state
-        pairs = [(i, k) for i in chunk for k in range(n_candidates)]
-        for first in range(0, len(pairs), max(1, max_pairs)):
-            group = pairs[first : first + max_pairs]
-            index = torch.tensor([i - start for i, _ in group], device=states.device)
+        for group in groups:
+            index = torch.tensor([i - chunk.start for i, _ in group], device=states.device)
             labels, _ = _padded([candidates[i][k] for i, k in group], ignore_index)
             out = model(
                 encoder_outputs=BaseModelOutput(last_hidden_state=states.index_select(0, index)),

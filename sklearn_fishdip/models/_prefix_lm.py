@@ -231,9 +231,7 @@ class PrefixLMAdapter(ModelAdapter):
         )
         return out.logits
 
-    def shared_source_scores(
-        self, model, prompts, candidates, choices, *, device, pad_token_id, max_pairs
-    ):
+    def shared_source_scores(self, model, prompts, candidates, choices, **options):
         """Each source (and the ids its candidates share) run once, from a key/value cache.
 
         See :func:`shared_source_scores` in :mod:`._shared_source`; None
@@ -247,9 +245,7 @@ class PrefixLMAdapter(ModelAdapter):
             prompts,
             candidates,
             choices,
-            device=device,
-            pad_token_id=pad_token_id,
-            max_pairs=max_pairs,
+            **options,
             target_type=1 if self.token_types else 0,
             bidirectional_source=True,
         )

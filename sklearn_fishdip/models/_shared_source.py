@@ -16,7 +16,23 @@ summation order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 __all__ = ["shared_source_scores"]
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    """What every forward of one :func:`shared_source_scores` call needs."""
+
+    adapter: object
+    model: object
+    head: object  # the LM head run on the scored rows, or None (the model's logits)
+    cache_argument: str  # the keyword the stack takes its cache under
+    target_type: int | None  # token type of target ids; None passes none
+    bidirectional_source: bool
+    device: object
+    pad_token_id: int
 
 
 def common_prefix_length(candidates):
@@ -207,41 +223,23 @@ def shared_source_scores(
         return None
     n_candidates = len(candidates[0]) if candidates else 0
     scores = torch.zeros((len(prompts), n_candidates), dtype=torch.float64)
-    head = _ranking_head(model)
-    per_chunk = max(1, max_pairs // max(n_candidates, 1))
-    for start in range(0, len(prompts), per_chunk):
-        chunk = range(start, min(start + per_chunk, len(prompts)))
-        shared = _shared_pass(
-            adapter,
-            model,
-            head,
-            argument,
-            prompts,
-            candidates,
-            chunk,
-            target_type,
-            device=device,
-            pad_token_id=pad_token_id,
-            bidirectional_source=bidirectional_source,
-        )
+    run = _Scoring(
+        adapter=adapter,
+        model=model,
+        head=_ranking_head(model),
+        cache_argument=argument,
+        target_type=target_type,
+        bidirectional_source=bidirectional_source,
+        device=device,
+        pad_token_id=pad_token_id,
+    )
+    for chunk, groups in source_chunks(len(prompts), n_candidates, max_pairs):
+        shared = _shared_pass(run, prompts, candidates, chunk)
         if shared is None:
             return None
         layers, keys, states, labels, rows, plans = shared
-        for group in _pair_groups(chunk, n_candidates, max_pairs):
-            own = _own_pass(
-                adapter,
-                model,
-                head,
-                argument,
-                layers,
-                keys,
-                plans,
-                group,
-                target_type,
-                chunk_start=start,
-                device=device,
-                pad_token_id=pad_token_id,
-            )
+        for group in groups:
+            own = _own_pass(run, layers, keys, plans, group, chunk_start=chunk.start)
             if own is not None:
                 states = torch.cat([states, own[0]])
                 labels = torch.cat([labels, own[1]])
@@ -249,7 +247,7 @@ def shared_source_scores(
         menus = None
         if choices is not None:
             menus = [choices[i][0 if k is None else k][position] for i, k, position in rows]
-        values = _log_likelihoods(head, states, labels, menus).double().cpu()
+        values = _log_likelihoods(run.head, states, labels, menus).double().cpu()
         for value, (i, k, _) in zip(values.tolist(), rows):
             if k is None:  # a shared id: every candidate of the source has it
                 scores[i] += value
@@ -258,20 +256,7 @@ def shared_source_scores(
     return scores
 
 
-def _shared_pass(
-    adapter,
-    model,
-    head,
-    argument,
-    prompts,
-    candidates,
-    chunk,
-    target_type,
-    *,
-    device,
-    pad_token_id,
-    bidirectional_source,
-):
+def _shared_pass(run, prompts, candidates, chunk):
     """Encode each source of ``chunk`` with its candidates' shared ids into a cache.
 
     Returns the cache's layers, which of its keys are real, the head's
@@ -280,6 +265,8 @@ def _shared_pass(
     ids; None when the model ignored the cache.
     """
     import torch
+
+    adapter, model, device, target_type = run.adapter, run.model, run.device, run.target_type
 
     from ._prefix_mask import attention_mask_for, prefix_attention_mask
     from ._prefix_search import _new_cache
@@ -304,7 +291,7 @@ def _shared_pass(
     n = len(plans)
     lengths = torch.tensor([len(p) + s for p, _, s, _ in plans], dtype=torch.long)
     width = int(lengths.max())
-    input_ids = torch.full((n, width), pad_token_id, dtype=torch.long)
+    input_ids = torch.full((n, width), run.pad_token_id, dtype=torch.long)
     token_types = torch.zeros((n, width), dtype=torch.long)
     position_ids = torch.zeros((n, width), dtype=torch.long)
     for r, (prompt, targets, shared, positions) in enumerate(plans):
@@ -318,21 +305,21 @@ def _shared_pass(
     sources = torch.tensor([len(p) for p, _, _, _ in plans], dtype=torch.long)
     # A source of one id attends as the causal mask has it: to itself alone.
     mask = prefix_attention_mask(
-        real.long(), sources if bidirectional_source else sources.clamp(max=1)
+        real.long(), sources if run.bidirectional_source else sources.clamp(max=1)
     )
     cache = _new_cache(model.config)
     inputs = {
         "input_ids": input_ids.to(device),
         "attention_mask": attention_mask_for(model, mask.to(device)),
         "position_ids": (position_ids + _offset(adapter)).to(device),
-        argument: cache,
+        run.cache_argument: cache,
     }
     if target_type is not None:
         inputs["token_type_ids"] = token_types.to(device)
     which = torch.tensor([r for r, _ in rows_in], dtype=torch.long)
     column = torch.tensor([c for _, c in rows_in], dtype=torch.long)
     try:
-        states = _states(model, head, inputs, which.to(device), column.to(device))
+        states = _states(model, run.head, inputs, which.to(device), column.to(device))
     except TypeError:
         return None
     if cache.get_seq_length() != width:
@@ -347,27 +334,22 @@ def _shared_pass(
     )
 
 
-def _pair_groups(chunk, n_candidates, max_pairs):
-    """``(source, candidate)`` pairs of ``chunk`` in groups of at most ``max_pairs``."""
-    pairs = [(i, k) for i in chunk for k in range(n_candidates)]
-    return [pairs[s : s + max_pairs] for s in range(0, len(pairs), max(1, max_pairs))]
+def source_chunks(n_sources, n_candidates, max_pairs):
+    """Sources in chunks of about ``max_pairs`` pairs, each with its pairs in such groups.
+
+    Yields ``(range of sources, list of lists of (source, candidate))``: a
+    source with more candidates than ``max_pairs`` is a chunk of its own,
+    its pairs split over several groups.
+    """
+    max_pairs = max(1, max_pairs)
+    per_chunk = max(1, max_pairs // max(n_candidates, 1))
+    for start in range(0, n_sources, per_chunk):
+        chunk = range(start, min(start + per_chunk, n_sources))
+        pairs = [(i, k) for i in chunk for k in range(n_candidates)]
+        yield chunk, [pairs[s : s + max_pairs] for s in range(0, len(pairs), max_pairs)]
 
 
-def _own_pass(
-    adapter,
-    model,
-    head,
-    argument,
-    layers,
-    keys,
-    plans,
-    group,
-    target_type,
-    *,
-    chunk_start,
-    device,
-    pad_token_id,
-):
+def _own_pass(run, layers, keys, plans, group, *, chunk_start):
     """The head's inputs at each candidate's own ids after the shared cache (None if none has any).
 
     A candidate's own ids are those after the shared ones; all but its last
@@ -377,6 +359,7 @@ def _own_pass(
 
     from ._prefix_mask import attention_mask_for
 
+    adapter, model, device, target_type = run.adapter, run.model, run.device, run.target_type
     fed = []
     for i, k in group:
         prompt, targets, shared, positions = plans[i - chunk_start]
@@ -386,7 +369,7 @@ def _own_pass(
     if length == 0:
         return None
     n = len(fed)
-    input_ids = torch.full((n, length), pad_token_id, dtype=torch.long)
+    input_ids = torch.full((n, length), run.pad_token_id, dtype=torch.long)
     position_ids = torch.zeros((n, length), dtype=torch.long)
     own = torch.zeros((n, length), dtype=torch.bool)
     rows_in, labels, rows = [], [], []
@@ -412,11 +395,11 @@ def _own_pass(
         "input_ids": input_ids.to(device),
         "attention_mask": attention_mask_for(model, allowed[:, None].to(device)),
         "position_ids": (position_ids + _offset(adapter)).to(device),
-        argument: cache,
+        run.cache_argument: cache,
     }
     if target_type is not None:
         inputs["token_type_ids"] = torch.full((n, length), target_type, dtype=torch.long).to(device)
     which = torch.tensor([r for r, _ in rows_in], dtype=torch.long)
     column = torch.tensor([c for _, c in rows_in], dtype=torch.long)
-    states = _states(model, head, inputs, which.to(device), column.to(device))
+    states = _states(model, run.head, inputs, which.to(device), column.to(device))
     return states, torch.tensor(labels, dtype=torch.long), rows
