@@ -24,6 +24,7 @@ the command and the git commit.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -50,7 +51,9 @@ def parse_args(argv=None):
     parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated of {TASKS}")
     parser.add_argument("--n-train", type=int, default=32, help="training items of the 1-epoch fit")
     parser.add_argument("--n-test", type=int, default=200, help="test items timed")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--model", default="minilm-prefix-lm", help="(default: %(default)s)")
+    parser.add_argument("--model-kind", default="auto", help="(default: %(default)s)")
     parser.add_argument("--data", default=str(DATA))
     parser.add_argument("--json", default=str(DEFAULT_JSON))
     args = parser.parse_args(argv)
@@ -61,7 +64,7 @@ def parse_args(argv=None):
     return args
 
 
-def load_task(task, data, n_train, n_test):
+def load_task(task, data, model, model_kind):
     """``(estimator, X_train, y_train, X_test, predict)`` of one task."""
     from sklearn_fishdip import (
         FishDipRelationClassifier,
@@ -70,7 +73,7 @@ def load_task(task, data, n_train, n_test):
     )
     from sklearn_fishdip.datasets import load_glue, load_semeval2010
 
-    common = dict(max_epochs=1, random_state=1, verbose=0)
+    common = dict(model=model, model_kind=model_kind, max_epochs=1, random_state=1, verbose=0)
     if task == "semeval2010":
         folder = Path(data) / "semeval2010_task8"
         X, y = load_semeval2010(folder / "TRAIN_FILE.TXT")
@@ -91,22 +94,27 @@ def time_call(call):
 
 
 def run_task(task, args):
-    from sklearn_fishdip.models import PrefixLMAdapter
+    from sklearn_fishdip.models import CausalLMAdapter, ModelAdapter, PrefixLMAdapter
 
-    estimator, X, y, X_test, method = load_task(task, args.data, args.n_train, args.n_test)
-    # Every label among the training items: the first n_train of a shuffled order.
+    estimator, X, y, X_test, method = load_task(task, args.data, args.model, args.model_kind)
+    # A seeded sample of the training items; it decides which labels the estimator knows.
     order = np.random.default_rng(1).permutation(len(X))[: args.n_train]
     estimator.fit([X[i] for i in order], [y[i] for i in order])
     items = list(X_test[: args.n_test])
     predict = getattr(estimator, method)
     shared, shared_s = time_call(lambda: predict(items))
-    # The full-row way: the adapter declines to share, as a family without a cache does.
-    with mock.patch.object(PrefixLMAdapter, "shared_source_scores", return_value=None):
+    # The full-row way: the adapter declines to share, as a model without a cache does.
+    with contextlib.ExitStack() as stack:
+        for family in (ModelAdapter, CausalLMAdapter, PrefixLMAdapter):
+            stack.enter_context(
+                mock.patch.object(family, "shared_source_scores", return_value=None)
+            )
         full, full_s = time_call(lambda: predict(items))
     n_candidates = len(getattr(estimator, "classes_", getattr(estimator, "values_", [])))
     return {
         "task": task,
         "estimator": type(estimator).__name__,
+        "model": args.model,
         "method": method,
         "n_train": int(len(order)),
         "n_test": len(items),
@@ -122,7 +130,8 @@ def main(argv=None):
     import torch
 
     args = parse_args(argv)
-    torch.set_num_threads(args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     record = provenance(__file__, argv)
     record["settings"] = {key: value for key, value in vars(args).items() if key != "json"}
     record["results"] = []

@@ -28,7 +28,7 @@ from sklearn_fishdip.tasks.relation_classification import (
     FishDipRelationClassifier,
     load_semeval2010,
 )
-from sklearn_fishdip.utils._testing import make_tiny_bert, make_tiny_t5
+from sklearn_fishdip.utils._testing import make_tiny_bert, make_tiny_gpt2, make_tiny_t5
 
 from .estimator_fixtures import global_rng_untouched  # noqa: F401 (used by pytestmark)
 
@@ -714,3 +714,49 @@ def test_relation_classification_fewrel_episodes_start_from_the_base(
     assert results["runs"][0]["base_n_train"] == results["runs"][0]["n_train"] == 30
     assert results["runs"][1]["n_train"] == 0 and results["runs"][1]["n_support"] == 5
     assert not Path(episode_model).exists()  # the saved base is removed at the end
+
+
+# benchmarks/ranking_speed.py: tiny SemEval, SST-2 and STS-B files and a tiny GPT-2
+
+
+def test_ranking_speed_times_both_ways_and_finds_the_same_scores(
+    rc_data_dir, tmp_path, monkeypatch, capsys
+):
+    from sklearn_fishdip.generation import _ranking
+
+    module = _load("ranking_speed")
+    words = ["good", "bad", "fine", "dull", "great", "poor"]
+    sst = [f"a {word} film\t{k % 2}" for k, word in enumerate(words)]
+    sts_header = (
+        "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\tsentence2\tscore"
+    )
+    sts = [f"{k}\tg\tf\ty\to\ts\ts\tA {w} cat.\tA cat.\t{k % 3}.0" for k, w in enumerate(words)]
+    for task, header, rows in (("SST-2", "sentence\tlabel", sst), ("STS-B", sts_header, sts)):
+        (rc_data_dir / "glue" / task).mkdir(parents=True)
+        for split in ("train", "dev"):
+            (rc_data_dir / "glue" / task / f"{split}.tsv").write_text(
+                "\n".join([header, *rows]) + "\n"
+            )
+    model, tokenizer = make_tiny_gpt2(n_positions=256)[:2]
+    model.save_pretrained(tmp_path / "gpt2")
+    tokenizer.save_pretrained(tmp_path / "gpt2")
+    full_rows = []
+    original = _ranking._full_row_scores
+    monkeypatch.setattr(
+        _ranking, "_full_row_scores", lambda *a, **k: full_rows.append(1) or original(*a, **k)
+    )
+    out = tmp_path / "speed.json"
+    argv = ["--data", str(rc_data_dir), "--model", str(tmp_path / "gpt2"), "--n-train", "6"]
+    record = module.main([*argv, "--n-test", "4", "--json", str(out)])
+    rows = {row["task"]: row for row in record["results"]}
+    assert set(rows) == {"semeval2010", "sst2", "stsb"}
+    # Each task's baseline ran the full rows once; the shared path never did.
+    assert len(full_rows) == 3
+    for row in rows.values():
+        assert row["n_test"] == 4 and row["n_candidates"] >= 2
+        assert row["full_rows_s"] > 0 and row["shared_source_s"] > 0
+        assert row["max_abs_difference"] < 1e-4
+    assert rows["stsb"]["method"] == "predict" and rows["sst2"]["method"] == "predict_proba"
+    saved = json.loads(out.read_text())
+    assert saved["command"] and "git" in saved and len(saved["results"]) == 3
+    assert "speedup" in capsys.readouterr().out
