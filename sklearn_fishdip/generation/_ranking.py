@@ -27,6 +27,10 @@ from ._inference import inference_on
 
 __all__ = ["candidate_choices", "score_candidates"]
 
+# A shared-source pair feeds only a candidate's own ids (a few, against a
+# cached source), so a forward holds several pairs for each full row's memory.
+_SHARED_PAIRS_PER_ROW = 4
+
 
 def candidate_choices(candidate_ids):
     """The ids each candidate target chooses among, position by position.
@@ -122,7 +126,9 @@ def score_candidates(
         list per source (a relation classifier's targets repeat the source's
         entities), each with the same number of candidates.
     batch_size : int, default=16
-        (source, candidate) pairs per forward pass.
+        (source, candidate) pairs per forward pass of full rows. Where the
+        adapter computes each source once, a pair is only the candidate's
+        own ids, and four times as many are fed per forward.
     device : str, torch.device or None, default=None
         Where to run; ``None`` is the model's device.
     restrict : bool, default=False
@@ -178,7 +184,7 @@ def score_candidates(
             [choices for _, choices in per_source] if restrict else None,
             device=device,
             pad_token_id=pad_token_id,
-            max_pairs=batch_size,
+            max_pairs=_SHARED_PAIRS_PER_ROW * batch_size,
         )
         if shared is not None:
             return shared.numpy()

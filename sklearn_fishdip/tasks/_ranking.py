@@ -60,9 +60,7 @@ class RankedEstimator(BaseFishDip):
             adapter,
             sources,
             candidates,
-            # Ranking holds no gradients, and on the prefix LM a pair is only
-            # a candidate's own few ids: more pairs per forward than training.
-            batch_size=max(self.batch_size, 64),
+            batch_size=max(self.batch_size, 16),
             device=self._resolve_device(),
             restrict=self.training_loss_ == "grammar",
         )

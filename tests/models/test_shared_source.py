@@ -12,14 +12,14 @@ import pytest
 import torch
 from transformers import BertForMaskedLM
 
-from sklearn_fishdip.generation import _ranking, score_candidates
+from sklearn_fishdip.generation import _ranking, candidate_choices, score_candidates
 from sklearn_fishdip.models import (
     PrefixLMAdapter,
     _prefix_search,
     _shared_source,
     adapter_for_model,
 )
-from sklearn_fishdip.models._shared_source import common_prefix_length
+from sklearn_fishdip.models._shared_source import common_prefix_length, source_chunks
 from sklearn_fishdip.utils._testing import (
     make_tiny_bart,
     make_tiny_bert,
@@ -108,13 +108,28 @@ def test_shared_source_scores_equal_the_full_rows(monkeypatch, attention, family
         monkeypatch, model, tokenizer, adapter, SOURCES, candidates, restrict=restrict
     )
     assert len(calls) == 1
-    # One pair per forward, three (a source's candidates split), all at once.
-    for max_pairs in (1, 2, 64):
+    for batch_size in (1, 16):
         scores = score_candidates(
-            model, tokenizer, adapter, SOURCES, candidates, batch_size=max_pairs, restrict=restrict
+            model, tokenizer, adapter, SOURCES, candidates, batch_size=batch_size, restrict=restrict
         )
         np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
     assert len(calls) == 1  # the shared path answered every time
+    # The adapter itself, one pair per forward and a source's candidates split over two.
+    prompts = adapter.encode_sources(model, tokenizer, SOURCES)
+    targets = [[list(t) for t in adapter.encode_targets(model, tokenizer, c)] for c in candidates]
+    choices = [candidate_choices(t) for t in targets] if restrict else None
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    for max_pairs in (1, 2):
+        scores = adapter.shared_source_scores(
+            model,
+            prompts,
+            targets,
+            choices,
+            device=torch.device("cpu"),
+            pad_token_id=pad,
+            max_pairs=max_pairs,
+        )
+        np.testing.assert_allclose(scores.numpy(), expected, rtol=1e-5, atol=1e-5)
     if restrict:
         np.testing.assert_allclose(np.exp(expected).sum(axis=1), 1.0, atol=1e-5)
 
@@ -192,3 +207,13 @@ def test_a_stack_without_a_cache_falls_back_to_full_rows(monkeypatch):
 )
 def test_common_prefix_length_leaves_each_candidate_an_id(candidates, length):
     assert common_prefix_length(candidates) == length
+
+
+def test_source_chunks_bound_the_pairs_per_forward():
+    chunks = [(list(chunk), groups) for chunk, groups in source_chunks(5, 3, 7)]
+    # Two sources (6 pairs) per chunk, the last alone.
+    assert [chunk for chunk, _ in chunks] == [[0, 1], [2, 3], [4]]
+    assert chunks[0][1] == [[(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]]
+    # A source with more candidates than the bound is split over groups.
+    (chunk, groups), *_ = source_chunks(2, 5, 2)
+    assert list(chunk) == [0] and groups == [[(0, 0), (0, 1)], [(0, 2), (0, 3)], [(0, 4)]]
