@@ -760,3 +760,18 @@ def test_ranking_speed_times_both_ways_and_finds_the_same_scores(
     saved = json.loads(out.read_text())
     assert saved["command"] and "git" in saved and len(saved["results"]) == 3
     assert "speedup" in capsys.readouterr().out
+
+
+def test_training_speed_fits_both_ways_with_the_same_losses(data_dir, tiny_bert, tmp_path):
+    module = _load("training_speed")
+    out = tmp_path / "speed.json"
+    argv = ["--data", str(data_dir / "conll2003" / "train.txt"), "--fraction", "1.0"]
+    argv += ["--model", tiny_bert, "--model-kind", "prefix-lm", "--epochs", "2", "--repeats", "1"]
+    record = module.main([*argv, "--json", str(out)])
+    fits = {fit["logits"]: fit for fit in record["fits"]}
+    assert set(fits) == {"selected", "full"} and record["n_train"] == len(SENTENCES)
+    assert len(fits["selected"]["train_loss"]) == 2
+    assert fits["selected"]["train_loss"] == pytest.approx(fits["full"]["train_loss"], rel=1e-4)
+    assert record["speedup"] > 0
+    saved = json.loads(out.read_text())
+    assert saved["command"] and "git" in saved and saved["speedup"] == record["speedup"]

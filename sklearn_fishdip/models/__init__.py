@@ -17,6 +17,7 @@ from ._loaded import LoadedModel
 from ._loading import CROSS_ATTENTION_INITS, clear_model_cache, load_model, load_seq2seq
 from ._prefix_lm import PrefixLMAdapter
 from ._prefix_mask import prefix_attention_mask
+from ._selected import SelectedLogits
 
 __all__ = [
     "BERT2BERT_MODEL",
@@ -30,6 +31,7 @@ __all__ = [
     "LoadedModel",
     "ModelAdapter",
     "PrefixLMAdapter",
+    "SelectedLogits",
     "TargetAligner",
     "adapter_for_kind",
     "adapter_for_model",

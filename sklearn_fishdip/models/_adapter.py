@@ -262,9 +262,8 @@ class ModelAdapter:
     def logits(self, model, batch):
         """Teacher-forced logits aligned with ``batch["labels"]``.
 
-        The decoder inputs are derived from the labels by the model itself, and
-        the labels are not passed on, so the model does not compute a loss we
-        discard.
+        The model derives the decoder inputs from the labels; they are not
+        passed on, so it computes no loss that would be discarded.
 
         Parameters
         ----------
@@ -285,20 +284,23 @@ class ModelAdapter:
         )
         return out.logits
 
+    def selected_logits(self, model, batch):
+        """Only the logits training's loss reads, or None.
+
+        A :class:`~sklearn_fishdip.models.SelectedLogits`; None (the
+        default) makes training run :meth:`logits`.
+        """
+        return None
+
     def shared_source_scores(
         self, model, prompts, candidates, choices, *, device, pad_token_id, max_pairs
     ):
-        """Candidate scores computed once per source, or None for full rows.
+        """Candidate scores, each source computed once; None to score full rows.
 
-        An encoder-decoder encodes each source once and runs the decoder per
+        Encoder-decoders encode each source once and run the decoder per
         candidate (:func:`._encoder_sharing.encoder_shared_scores`, whose
-        parameters these are); the prefix and causal LMs run only each
-        candidate's own ids. None (no separate encoder) makes the caller
-        score one full ``(source, candidate)`` row at a time.
-
-        Returns
-        -------
-        Tensor of shape (n_sources, n_candidates) or None
+        parameters these are); prefix and causal LMs feed only each
+        candidate's own ids. Returns a (n_sources, n_candidates) tensor.
         """
         from ._encoder_sharing import encoder_shared_scores
 

@@ -123,6 +123,25 @@ class CausalLMAdapter(ModelAdapter):
         )
         return out.logits
 
+    def selected_logits(self, model, batch):
+        """The head on the labelled positions only, over the ids the loss needs (or None)."""
+        from ._selected import select_logits, split_head
+
+        parts = split_head(model)
+        if parts is None:
+            return None
+        hidden = model.base_model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
+        ).last_hidden_state
+        return select_logits(
+            parts,
+            hidden,
+            batch["labels"],
+            batch.get("allowed_ids"),
+            batch.get("allowed_mask"),
+            IGNORE_INDEX,
+        )
+
     def shared_source_scores(self, model, prompts, candidates, choices, **options):
         """Each prompt (and the ids its candidates share) run once, from a key/value cache.
 

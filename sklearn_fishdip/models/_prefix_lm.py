@@ -220,16 +220,36 @@ class PrefixLMAdapter(ModelAdapter):
 
     def logits(self, model, batch):
         """Logits of every position under the prefix-LM mask (see :func:`prefix_attention_mask`)."""
+        return model(**self._stack_inputs(model, batch)).logits
+
+    def _stack_inputs(self, model, batch):
+        """The stack's keyword arguments for a batch from :meth:`collate`, under the prefix mask."""
         mask = attention_mask_for(
             model, prefix_attention_mask(batch["attention_mask"], batch["source_lengths"])
         )
-        out = model(
-            input_ids=batch["input_ids"],
-            attention_mask=mask,
-            token_type_ids=batch["token_type_ids"],
-            position_ids=batch["position_ids"],
+        return {
+            "input_ids": batch["input_ids"],
+            "attention_mask": mask,
+            "token_type_ids": batch["token_type_ids"],
+            "position_ids": batch["position_ids"],
+        }
+
+    def selected_logits(self, model, batch):
+        """The head on the labelled positions only, over the ids the loss needs (or None)."""
+        from ._selected import select_logits, split_head
+
+        parts = split_head(model)
+        if parts is None:
+            return None
+        hidden = model.base_model(**self._stack_inputs(model, batch)).last_hidden_state
+        return select_logits(
+            parts,
+            hidden,
+            batch["labels"],
+            batch.get("allowed_ids"),
+            batch.get("allowed_mask"),
+            IGNORE_INDEX,
         )
-        return out.logits
 
     def shared_source_scores(self, model, prompts, candidates, choices, **options):
         """Each source (and the ids its candidates share) run once, from a key/value cache.

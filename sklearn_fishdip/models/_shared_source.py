@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._selected import head_parts, lm_head
+
 __all__ = ["shared_source_scores"]
 
 
@@ -73,54 +75,11 @@ def _expanded_cache(config, layers, index):
     return cache
 
 
-def _ranking_head(model):
-    """The LM head to run on the rows scored, or None to take the model's own logits.
-
-    Families that rescale or cap the head's logits in their forward (Gemma 2's
-    soft-capping, Cohere's scale) are run whole.
-    """
-    from ._prefix_search import _lm_head
-
-    config = model.config
-    if any(getattr(config, name, None) for name in ("final_logit_softcapping", "logit_scale")):
-        return None
-    return _lm_head(model)
-
-
 def _states(model, head, inputs, rows, columns):
     """What the LM head reads at ``(rows, columns)`` of one forward (logits when it is unknown)."""
     if head is None:
         return model(**inputs).logits[rows, columns]
     return model.base_model(**inputs).last_hidden_state[rows, columns]
-
-
-def _head_parts(head):
-    """``(transform, weight, bias)`` of a linear or BERT-like LM head, else None.
-
-    The logits are ``transform(h) @ weight.T + bias``; a score restricted to a
-    few ids needs only those ids' rows of ``weight`` instead of the whole
-    vocabulary's.
-    """
-    import torch
-
-    if isinstance(head, torch.nn.Linear):  # a decoder-only LM's lm_head
-        bias = head.bias
-        if bias is None:
-            bias = torch.zeros(
-                head.out_features, dtype=head.weight.dtype, device=head.weight.device
-            )
-        return (lambda hidden: hidden), head.weight, bias
-    predictions = getattr(head, "predictions", None)
-    transform = getattr(predictions, "transform", None)
-    decoder = getattr(predictions, "decoder", None)
-    if not (callable(transform) and isinstance(decoder, torch.nn.Linear)):
-        return None
-    bias = decoder.bias if decoder.bias is not None else getattr(predictions, "bias", None)
-    if bias is None:
-        bias = torch.zeros(
-            decoder.out_features, dtype=decoder.weight.dtype, device=decoder.weight.device
-        )
-    return transform, decoder.weight, bias
 
 
 def _log_likelihoods(head, states, labels, menus):
@@ -150,7 +109,7 @@ def _log_likelihoods(head, states, labels, menus):
     index = torch.as_tensor(chosen, dtype=torch.long)
     gold_ids = labels[index][:, None]
     states = states[index.to(states.device)]
-    parts = None if head is None else _head_parts(head)
+    parts = None if head is None else head_parts(head)
     if parts is None:
         logits = (states if head is None else head(states)).float().cpu()
         scores, gold = logits.gather(1, ids), logits.gather(1, gold_ids)[:, 0]
@@ -226,7 +185,7 @@ def shared_source_scores(
     run = _Scoring(
         adapter=adapter,
         model=model,
-        head=_ranking_head(model),
+        head=lm_head(model),
         cache_argument=argument,
         target_type=target_type,
         bidirectional_source=bidirectional_source,

@@ -12,6 +12,7 @@ from skorch.utils import to_tensor
 from torch.optim.lr_scheduler import LambdaLR
 from transformers.optimization import Adafactor
 
+from ..models import SelectedLogits
 from ._callback import SparseUpdate
 from ._distributed import resolve_communicator
 from ._optim import SparseAdamW
@@ -21,6 +22,7 @@ from ._seq2seq import (
     Seq2SeqDataset,
     resolve_adapter,
     resolve_pad_token_id,
+    selected_token_losses,
     token_losses,
 )
 
@@ -147,19 +149,29 @@ class Seq2SeqNet(NeuralNet):
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)
         with self._autocast():
+            if self.module_.training:
+                # Training reads only the labelled positions' logits of the
+                # ids its loss needs: the adapter computes those alone where
+                # the model's head allows (the same loss and gradients).
+                selected = self.adapter_.selected_logits(self.module_, x)
+                if selected is not None:
+                    return selected
             return self.adapter_.logits(self.module_, x)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        labels = to_tensor(X["labels"], device=y_pred.device)
-        allowed = [
-            to_tensor(X[key], device=y_pred.device) if key in X else None
-            for key in ("allowed_ids", "allowed_mask")
-        ]
         # A rank's share is divided by the global batch's token count, so the
         # ranks' gradients sum to the single-process mean-token gradient.
         shared = training and getattr(self, "communicator_", None) is not None
         normalizer = int(self._global_batch[1].sum()) if shared else None
-        per_sample, loss = token_losses(y_pred, labels, *allowed, normalizer=normalizer)
+        if isinstance(y_pred, SelectedLogits):
+            per_sample, loss = selected_token_losses(y_pred, normalizer=normalizer)
+        else:
+            labels = to_tensor(X["labels"], device=y_pred.device)
+            allowed = [
+                to_tensor(X[key], device=y_pred.device) if key in X else None
+                for key in ("allowed_ids", "allowed_mask")
+            ]
+            per_sample, loss = token_losses(y_pred, labels, *allowed, normalizer=normalizer)
         if training and y_true is not None:
             self._record_losses(per_sample, y_true)
         return loss

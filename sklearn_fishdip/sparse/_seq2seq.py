@@ -22,6 +22,7 @@ __all__ = [
     "resolve_pad_token_id",
     "seq2seq_logits",
     "batch_losses",
+    "selected_token_losses",
     "token_losses",
 ]
 
@@ -204,7 +205,35 @@ def token_losses(logits, labels, allowed_ids=None, allowed_mask=None, normalizer
     )
     if allowed_ids is not None:
         ce = _restricted(ce, logits, labels, allowed_ids, allowed_mask)
-    counts = (labels != IGNORE_INDEX).sum(dim=1)
+    return _reduce(ce, (labels != IGNORE_INDEX).sum(dim=1), normalizer)
+
+
+def selected_token_losses(selected, normalizer=None):
+    """:func:`token_losses` from the logits an adapter selected for the loss.
+
+    Parameters
+    ----------
+    selected : SelectedLogits
+        From :meth:`~sklearn_fishdip.models.ModelAdapter.selected_logits`:
+        the logits of each labelled position's label and allowed ids (or its
+        log-sum-exp over the vocabulary where the grammar allows anything).
+    normalizer : int or None, default=None
+        As for :func:`token_losses`.
+
+    Returns
+    -------
+    per_sample, batch_loss : Tensor
+        As :func:`token_losses` gives them from the full logits.
+    """
+    labelled = selected.labelled
+    per_position = selected.cross_entropy()
+    ce = torch.zeros(labelled.shape, dtype=per_position.dtype, device=per_position.device)
+    ce = ce.masked_scatter(labelled, per_position)
+    return _reduce(ce, labelled.sum(dim=1), normalizer)
+
+
+def _reduce(ce, counts, normalizer):
+    """Per-sample means and the batch loss of a (batch, length) grid of token losses."""
     per_sample = ce.sum(dim=1) / counts.clamp(min=1)
     if normalizer is not None:
         return per_sample, ce.sum() / max(int(normalizer), 1)

@@ -161,3 +161,30 @@ def test_fit_and_predict_use_the_task_adapter(bert_path, monkeypatch):
     assert len(used) == 1 and used[0].aligner is None
     assert estimator._model_adapter() == used[0]
     assert estimator.predict_proba(X).shape == (4, 2)
+
+
+@pytest.mark.parametrize("family", ["prefix-lm", "gpt2"])
+def test_training_reads_the_selected_logits_with_the_same_losses(family, family_paths, monkeypatch):
+    # The prefix and causal LMs train from the logits their loss reads (the
+    # labelled positions, the allowed ids); the epochs' losses are those of
+    # the full logits.
+    from sklearn_fishdip.models import CausalLMAdapter, PrefixLMAdapter
+
+    adapter_class = PrefixLMAdapter if family == "prefix-lm" else CausalLMAdapter
+    calls = []
+    selected_logits = adapter_class.selected_logits
+
+    def spy(self, model, batch):
+        selected = selected_logits(self, model, batch)
+        calls.append(selected is not None)
+        return selected
+
+    params = _params(family_paths, family, max_epochs=2, random_state=3)
+    monkeypatch.setattr(adapter_class, "selected_logits", spy)
+    fast = FishDipNER(**params).fit(NER_X, NER_Y)
+    assert calls and all(calls)
+    monkeypatch.setattr(adapter_class, "selected_logits", lambda self, model, batch: None)
+    full = FishDipNER(**params).fit(NER_X, NER_Y)
+    fast_losses = [row["train_loss"] for row in fast.history_]
+    full_losses = [row["train_loss"] for row in full.history_]
+    assert fast_losses == pytest.approx(full_losses, rel=1e-4)

@@ -149,13 +149,13 @@ def test_heads_the_restriction_cannot_split_give_the_same_scores(monkeypatch, fa
         for restrict in (False, True)
     }
     if head == "unknown parts":
-        monkeypatch.setattr(_shared_source, "_head_parts", lambda head: None)
+        monkeypatch.setattr(_shared_source, "head_parts", lambda head: None)
     elif head == "unknown head":
         monkeypatch.setattr(_prefix_search, "_lm_head", lambda model: None)
     else:
         # Said to rescale, the head is not run apart (and here changes nothing).
         monkeypatch.setattr(model.config, "logit_scale", 1.0, raising=False)
-        assert _shared_source._ranking_head(model) is None
+        assert _shared_source.lm_head(model) is None
     for restrict, scores in expected.items():
         np.testing.assert_allclose(
             score_candidates(model, tokenizer, adapter, SOURCES, candidates, restrict=restrict),
