@@ -105,6 +105,11 @@ def build_parser():
         type=float,
         help="learning_rate of every fit (default: the estimator's, 1e-2 with Adafactor)",
     )
+    add(
+        "--keep-ratio",
+        type=float,
+        help="keep_ratio of the sparse strategies (default: the estimator's, 0.01)",
+    )
     add("--max-test", type=int, help="SemEval: score the first N test sentences (default: all)")
     add("--peer", action="store_true", help="also run the logistic-regression peer")
     add("--episodes", type=int, help="FewRel: episodes per setting and seed (default: 20)")
@@ -168,6 +173,8 @@ def parse_args(argv=None):
             parser.error(f"--{name.replace('_', '-')} must be a positive integer, got {value}")
     if args.learning_rate is not None and not args.learning_rate > 0:
         parser.error(f"--learning-rate must be positive, got {args.learning_rate}")
+    if args.keep_ratio is not None and not 0 < args.keep_ratio <= 1:
+        parser.error(f"--keep-ratio must be in (0, 1], got {args.keep_ratio}")
     return args
 
 
@@ -182,6 +189,7 @@ def make_estimator(args, strategy, seed, device, model=None):
         strategy=strategy,
         max_epochs=args.epochs,
         learning_rate=args.learning_rate,
+        **({} if args.keep_ratio is None else {"keep_ratio": args.keep_ratio}),
         batch_size=args.batch_size,
         device=device,
         random_state=seed,
@@ -336,8 +344,9 @@ def settings_of(args):
         "dataset": args.dataset,
         "data_dir": str(Path(args.data_dir).resolve()),
     }
-    if args.learning_rate is not None:  # absent from files made before the option
-        settings["learning_rate"] = args.learning_rate
+    for name in ("learning_rate", "keep_ratio"):  # absent from files made before the options
+        if getattr(args, name) is not None:
+            settings[name] = getattr(args, name)
     return settings
 
 

@@ -665,23 +665,31 @@ def test_relation_classification_semeval_runs_and_resumes(
         )
 
 
-def test_relation_classification_learning_rate_reaches_the_estimator_and_the_settings(
+def test_relation_classification_options_reach_the_estimator_and_the_settings(
     relation_classification, capsys
 ):
-    args = relation_classification.parse_args(["--learning-rate", "0.003", "--epochs", "5"])
+    argv = ["--learning-rate", "0.003", "--epochs", "5", "--keep-ratio", "0.05"]
+    args = relation_classification.parse_args(argv)
     estimator = relation_classification.make_estimator(args, "fish-dip", 1, "cpu")
     assert (estimator.learning_rate, estimator.max_epochs) == (0.003, 5)
-    assert relation_classification.settings_of(args)["learning_rate"] == 0.003
+    assert estimator.keep_ratio == 0.05
+    settings = relation_classification.settings_of(args)
+    assert (settings["learning_rate"], settings["keep_ratio"]) == (0.003, 0.05)
     # Without the option, the settings are those of files written before it existed.
     default = relation_classification.parse_args([])
     assert (
         relation_classification.make_estimator(default, "fish-dip", 1, "cpu").learning_rate is None
     )
-    assert "learning_rate" not in relation_classification.settings_of(default)
-    with pytest.raises(SystemExit) as exit_info:
-        relation_classification.parse_args(["--learning-rate", "0"])
-    assert exit_info.value.code == 2
-    assert "--learning-rate must be positive" in capsys.readouterr().err
+    assert not {"learning_rate", "keep_ratio"} & set(relation_classification.settings_of(default))
+    assert relation_classification.make_estimator(default, "full", 1, "cpu").keep_ratio == 0.01
+    for bad, message in (
+        (["--learning-rate", "0"], "--learning-rate must be positive"),
+        (["--keep-ratio", "1.5"], "--keep-ratio must be in (0, 1]"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            relation_classification.parse_args(bad)
+        assert exit_info.value.code == 2
+        assert message in capsys.readouterr().err
 
 
 def test_relation_classification_fewrel_episodes_start_from_the_base(
