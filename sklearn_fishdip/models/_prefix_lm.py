@@ -236,20 +236,9 @@ class PrefixLMAdapter(ModelAdapter):
 
     def selected_logits(self, model, batch):
         """The head on the labelled positions only, over the ids the loss needs (or None)."""
-        from ._selected import select_logits, split_head
+        from ._selected import selected_from_stack
 
-        parts = split_head(model)
-        if parts is None:
-            return None
-        hidden = model.base_model(**self._stack_inputs(model, batch)).last_hidden_state
-        return select_logits(
-            parts,
-            hidden,
-            batch["labels"],
-            batch.get("allowed_ids"),
-            batch.get("allowed_mask"),
-            IGNORE_INDEX,
-        )
+        return selected_from_stack(model, self._stack_inputs(model, batch), batch, IGNORE_INDEX)
 
     def shared_source_scores(self, model, prompts, candidates, choices, **options):
         """Each source (and the ids its candidates share) run once, from a key/value cache.

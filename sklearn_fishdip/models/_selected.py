@@ -18,7 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SelectedLogits", "head_parts", "lm_head", "select_logits", "split_head"]
+__all__ = [
+    "SelectedLogits",
+    "head_parts",
+    "lm_head",
+    "select_logits",
+    "selected_from_stack",
+    "split_head",
+]
 
 
 def lm_head(model):
@@ -156,3 +163,24 @@ def select_logits(parts, hidden, labels, allowed_ids=None, allowed_mask=None, ig
         rows = states[free] @ weight.T + bias
         full = full.masked_scatter(free, torch.logsumexp(rows.float(), dim=-1))
     return SelectedLogits(labelled, gold, allowed, mask, full)
+
+
+def selected_from_stack(model, stack_inputs, batch, ignore_index=-100):
+    """:func:`select_logits` of ``batch`` after running ``model``'s stack, or None.
+
+    ``stack_inputs`` are the keyword arguments of ``model.base_model`` (the
+    adapter's layout of the batch). None when the head cannot be run apart
+    (:func:`split_head`): the caller then runs the whole model.
+    """
+    parts = split_head(model)
+    if parts is None:
+        return None
+    hidden = model.base_model(**stack_inputs).last_hidden_state
+    return select_logits(
+        parts,
+        hidden,
+        batch["labels"],
+        batch.get("allowed_ids"),
+        batch.get("allowed_mask"),
+        ignore_index,
+    )
