@@ -202,11 +202,7 @@ class PrefixLMAdapter(ModelAdapter):
             if target:
                 labels[i, len(source) - 1 : end - 1] = torch.as_tensor(target, dtype=torch.long)
             source_lengths[i] = len(source)
-            if self.aligner is None:
-                positions = list(range(end))
-            else:
-                positions = list(range(len(source)))
-                positions += self.aligner.positions(source, target)
+            positions = list(range(len(source))) + self.target_positions(source, target)
             position_ids[i, :end] = torch.as_tensor(positions, dtype=torch.long)
         position_ids += self.position_offset
         return {
@@ -217,6 +213,16 @@ class PrefixLMAdapter(ModelAdapter):
             "source_lengths": source_lengths,
             "labels": labels,
         }
+
+    def target_positions(self, source, target):
+        """The position ids of ``target``'s ids after ``source`` (before ``position_offset``).
+
+        Those of the source pieces they copy (:meth:`TargetAligner.positions`),
+        or, without an aligner, numbered after the source.
+        """
+        if self.aligner is None:
+            return list(range(len(source), len(source) + len(target)))
+        return list(self.aligner.positions(source, target))
 
     def logits(self, model, batch):
         """Logits of every position under the prefix-LM mask (see :func:`prefix_attention_mask`)."""

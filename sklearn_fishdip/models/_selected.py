@@ -117,6 +117,34 @@ class SelectedLogits:
         normalizer = torch.where(restricted, torch.logsumexp(scores, dim=-1), self.full_logsumexp)
         return normalizer - self.gold.float()
 
+    @classmethod
+    def from_logits(cls, logits, labels, allowed_ids=None, allowed_mask=None, ignore_index=-100):
+        """The selection of full logits (a head that cannot be run apart, or a model's own).
+
+        The arguments are those of :func:`select_logits`, with ``logits`` of
+        shape (batch, length, vocab) in place of the hidden states.
+        """
+        import torch
+
+        labelled = labels != ignore_index
+        rows = logits[labelled].float()
+        gold_ids = labels[labelled]
+        ids, mask = _choices(labelled, gold_ids.shape[0], allowed_ids, allowed_mask)
+        free = ~mask.any(dim=-1)
+        full = torch.where(free, torch.logsumexp(rows, dim=-1), torch.zeros_like(rows[:, 0]))
+        gold = rows.gather(1, gold_ids[:, None])[:, 0]
+        return cls(labelled, gold, rows.gather(1, ids), mask, full)
+
+
+def _choices(labelled, n, allowed_ids, allowed_mask):
+    """The allowed ids and mask of the ``n`` labelled positions (one free column if none)."""
+    import torch
+
+    if allowed_ids is None:
+        ids = torch.zeros((n, 1), dtype=torch.long, device=labelled.device)
+        return ids, torch.zeros((n, 1), dtype=torch.bool, device=labelled.device)
+    return allowed_ids[labelled], allowed_mask[labelled]
+
 
 def select_logits(parts, hidden, labels, allowed_ids=None, allowed_mask=None, ignore_index=-100):
     """The :class:`SelectedLogits` of a batch from the stack's hidden states.
@@ -145,11 +173,7 @@ def select_logits(parts, hidden, labels, allowed_ids=None, allowed_mask=None, ig
     states = transform(hidden[labelled])
     gold_ids = labels[labelled]
     n = gold_ids.shape[0]
-    if allowed_ids is None:
-        ids = torch.zeros((n, 1), dtype=torch.long, device=labels.device)
-        mask = torch.zeros((n, 1), dtype=torch.bool, device=labels.device)
-    else:
-        ids, mask = allowed_ids[labelled], allowed_mask[labelled]
+    ids, mask = _choices(labelled, n, allowed_ids, allowed_mask)
     # The output layer on the ids the batch uses, not on the vocabulary.
     needed = torch.unique(torch.cat([gold_ids, ids[mask]]))
     column = torch.zeros(weight.shape[0], dtype=torch.long, device=needed.device)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._selected import head_parts, lm_head
+from ._selected import SelectedLogits, head_parts, lm_head, select_logits
 
 __all__ = ["shared_source_scores"]
 
@@ -47,10 +47,14 @@ def common_prefix_length(candidates):
 
 
 def _target_positions(adapter, prompt, target):
-    """The position ids :meth:`PrefixLMAdapter.collate` gives ``target`` after ``prompt``."""
-    if getattr(adapter, "aligner", None) is None:
-        return list(range(len(prompt), len(prompt) + len(target)))
-    return list(adapter.aligner.positions(prompt, target))
+    """The position ids the adapter's ``collate`` gives ``target`` after ``prompt``.
+
+    A prefix LM says (:meth:`PrefixLMAdapter.target_positions`); a causal LM
+    numbers its rows from 0.
+    """
+    if hasattr(adapter, "target_positions"):
+        return adapter.target_positions(prompt, target)
+    return list(range(len(prompt), len(prompt) + len(target)))
 
 
 def _offset(adapter):
@@ -85,44 +89,32 @@ def _states(model, head, inputs, rows, columns):
 def _log_likelihoods(head, states, labels, menus):
     """Log-likelihood of each label after its row of ``states``, as the training loss scores it.
 
+    ``states`` are the head's inputs, or logits where ``head`` is None.
     ``menus`` None: a softmax over the whole vocabulary. Otherwise
     ``menus[j]`` holds the ids the grammar allows at row ``j`` (the label
-    among them) and the softmax runs over those: a row with one choice
-    scores 0 without the head being run.
+    among them) and the softmax runs over those (:class:`SelectedLogits`,
+    one row per position), so a head that splits runs its output layer on
+    those ids only.
     """
     import torch
-    import torch.nn.functional as F
 
-    if menus is None:
-        logits = states if head is None else head(states)
-        return -F.cross_entropy(logits.float(), labels.to(logits.device), reduction="none")
-    out = torch.zeros(len(menus), dtype=torch.float32)
-    chosen = [j for j, menu in enumerate(menus) if len(menu) > 1]
-    if not chosen:
-        return out
-    width = max(len(menus[j]) for j in chosen)
-    ids = torch.zeros((len(chosen), width), dtype=torch.long)
-    real = torch.zeros((len(chosen), width), dtype=torch.bool)
-    for r, j in enumerate(chosen):
-        ids[r, : len(menus[j])] = torch.as_tensor(menus[j], dtype=torch.long)
-        real[r, : len(menus[j])] = True
-    index = torch.as_tensor(chosen, dtype=torch.long)
-    gold_ids = labels[index][:, None]
-    states = states[index.to(states.device)]
+    ids = mask = None
+    if menus is not None:
+        width = max(len(menu) for menu in menus)
+        ids = torch.zeros((len(menus), 1, width), dtype=torch.long)
+        mask = torch.zeros((len(menus), 1, width), dtype=torch.bool)
+        for j, menu in enumerate(menus):
+            ids[j, 0, : len(menu)] = torch.as_tensor(menu, dtype=torch.long)
+            mask[j, 0, : len(menu)] = True
+        ids, mask = ids.to(states.device), mask.to(states.device)
+    labels = labels.to(states.device)[:, None]
     parts = None if head is None else head_parts(head)
-    if parts is None:
-        logits = (states if head is None else head(states)).float().cpu()
-        scores, gold = logits.gather(1, ids), logits.gather(1, gold_ids)[:, 0]
+    if parts is not None:
+        selected = select_logits(parts, states[:, None], labels, ids, mask)
     else:
-        transform, weight, bias = parts
-        hidden = transform(states)
-        both = torch.cat([gold_ids, ids], dim=1).to(hidden.device)
-        logits = (weight[both] @ hidden[:, :, None])[..., 0] + bias[both]
-        logits = logits.float().cpu()
-        gold, scores = logits[:, 0], logits[:, 1:]
-    scores = scores.masked_fill(~real, torch.finfo(torch.float32).min / 4)
-    out[index] = gold - torch.logsumexp(scores, dim=1)
-    return out
+        logits = states if head is None else head(states)
+        selected = SelectedLogits.from_logits(logits[:, None], labels, ids, mask)
+    return -selected.cross_entropy()
 
 
 def shared_source_scores(
