@@ -218,7 +218,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--tasks", default="RTE,MRPC,CoLA,STS-B,SST-2")
-    parser.add_argument("--sizes", type=parse_int_list, default=[500, 1000])
+    parser.add_argument(
+        "--sizes",
+        type=parse_int_list,
+        default=[500, 1000],
+        help="training sizes to run (with --replot: the sizes to draw)",
+    )
     parser.add_argument("--seeds", type=parse_int_list, default=[1, 2, 3])
     parser.add_argument("--methods", default="full,dps,fish-dip,bitfit,setfit,logreg,head")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="the FISH-DIP estimators' model")
@@ -373,7 +378,9 @@ def method_settings(args, method):
 def main(argv=None):
     args = parse_args(argv)
     if args.replot:
-        rows = merged_rows(args.replot)
+        # --sizes picks the sizes to draw, so that one size's figure can come from files that
+        # also hold runs of the other size.
+        rows = [row for row in merged_rows(args.replot) if row["size"] in args.sizes]
         print_table(rows)
         plot(rows, args.plot)
         print(f"wrote {args.plot}")

@@ -176,3 +176,19 @@ def test_replot_merges_slices_without_running_anything(tmp_path, capsys):
         bench.main(["--replot", str(first), "--replot", str(first), "--plot", str(image)])
     with pytest.raises(SystemExit):
         bench.main(["--replot", str(first)])  # no --plot
+
+
+def test_replot_draws_only_the_sizes_asked_for(tmp_path):
+    bench = _load()
+    report = _report([("SST-2", "setfit", "accuracy", 0.79), ("SST-2", "full", "accuracy", 0.77)])
+    report["results"][0]["size"] = 1000
+    path, image = tmp_path / "a.json", tmp_path / "a.png"
+    path.write_text(json.dumps(report))
+    both = bench.main(["--replot", str(path), "--plot", str(image)])
+    assert [(row["size"], row["method"]) for row in both["results"]] == [
+        (500, "full"),
+        (1000, "setfit"),
+    ]
+    only = bench.main(["--replot", str(path), "--sizes", "1000", "--plot", str(image)])
+    assert [(row["size"], row["method"]) for row in only["results"]] == [(1000, "setfit")]
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
