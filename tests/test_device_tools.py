@@ -13,7 +13,8 @@ from safetensors.torch import load_file
 
 from sklearn_fishdip.utils._testing import make_tiny_bert
 
-from .test_benchmarks import _load, data_dir, tiny_model  # noqa: F401 (fixtures)
+# The tiny CoNLL files and T5 of the low_resource.py tests, as fixtures.
+from .test_benchmarks import _load, data_dir, tiny_model  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -127,9 +128,9 @@ def test_the_carry_folder_is_excluded_once(carry, tmp_path):
 
 def test_waves_run_one_seed_after_another_and_merge_the_runs(
     waves,
-    data_dir,
-    tiny_model,
-    tmp_path,  # noqa: F811 (fixtures)
+    data_dir,  # noqa: F811 (the fixture imported above)
+    tiny_model,  # noqa: F811
+    tmp_path,
 ):
     out = tmp_path / "out"
     argv = [
