@@ -153,7 +153,10 @@ def main(argv=None):
     if args.dest.resolve().parent == ROOT:
         ensure_ignored(ROOT, args.dest)
     size = folder_size(args.dest)
-    print(f"{args.dest}: {size / 2**20:.1f} MiB (a call carries at most 64 MiB with the tree)")
+    print(
+        f"{args.dest}: {size / 2**20:.1f} MiB "
+        f"(a call carries at most {CARRY_LIMIT / 2**20:.0f} MiB with the tree)"
+    )
     return size
 
 
