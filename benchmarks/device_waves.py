@@ -37,6 +37,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -157,7 +158,8 @@ def parse_args(argv):
         "--work",
         type=Path,
         default=None,
-        help="folder for each run's log and JSON (default: OUT/runs)",
+        help="folder for each run's log, JSON and plot (default: a new temporary folder; "
+        "a lent machine returns at most 8 files from OUT, so they stay out of it)",
     )
     parser.add_argument(
         "--budget",
@@ -199,8 +201,11 @@ def main(argv=None):
     start = time.time()
     deadline = start + args.budget
     args.out.mkdir(parents=True, exist_ok=True)
-    work = args.work or args.out / "runs"
-    work.mkdir(parents=True, exist_ok=True)
+    if args.work is None:
+        work = Path(tempfile.mkdtemp(prefix="device_waves_"))
+    else:
+        work = args.work
+        work.mkdir(parents=True, exist_ok=True)
     waves = [
         [(f, seed, s) for f in args.fractions.split(",") for s in args.strategies.split(",")]
         for seed in (int(s) for s in args.seeds.split(","))
