@@ -47,9 +47,13 @@ HERE = Path(__file__).resolve().parent
 _EPOCH_START = re.compile(r"\| 0/\d+ \[")
 
 
-def epochs_started(log_text):
-    """Epochs a run has started, counted from its progress bars."""
-    return len(_EPOCH_START.findall(log_text))
+def epochs_started(log_text, max_epochs):
+    """Epochs a run has started, counted from its progress bars.
+
+    Tagging the test set after the last epoch draws one more bar of the same
+    shape, so the count stops at ``max_epochs``.
+    """
+    return min(len(_EPOCH_START.findall(log_text)), max_epochs)
 
 
 def projected_end(points, epochs, predict_seconds, window=40.0):
@@ -115,6 +119,7 @@ class Run:
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
         self.points = []
+        self.epochs = args.epochs
 
     @property
     def running(self):
@@ -122,7 +127,7 @@ class Run:
 
     def read(self):
         """Record an epoch reading; return the epochs started."""
-        done = epochs_started(self.log.read_bytes().decode("utf-8", "replace"))
+        done = epochs_started(self.log.read_bytes().decode("utf-8", "replace"), self.epochs)
         self.points.append((time.time(), done))
         return done
 

@@ -35,8 +35,10 @@ def test_epochs_are_counted_from_progress_bar_starts(waves):
         "\r  0%|          | 0/2 [00:00<?, ?it/s]\r 50%|#####     | 1/2 [00:06<00:06]\n"
         "Loading weights: 100%| 103/103 [00:00<00:00]\n"
     )
-    assert waves.epochs_started(log) == 2
-    assert waves.epochs_started("") == 0
+    assert waves.epochs_started(log, 800) == 2
+    assert waves.epochs_started("", 800) == 0
+    # a run of one epoch: the second bar is the test set being tagged
+    assert waves.epochs_started(log, 1) == 1
 
 
 def test_projection_uses_the_recent_rate(waves):
