@@ -13,6 +13,17 @@ from pathlib import Path
 import numpy as np
 
 
+def method_colours(panels):
+    """One colour of matplotlib's default cycle per method, in order of first appearance.
+
+    Taken over every panel at once: a panel lacking a method (SetFit has no
+    regressor, so no STS-B bar) would otherwise shift the colours of the
+    methods after it, and one colour would name two methods in one figure.
+    """
+    methods = dict.fromkeys(method for panel in panels for method in panel["series"])
+    return {method: f"C{i % 10}" for i, method in enumerate(methods)}
+
+
 def draw_panels(path, panels, *, width_per_panel=5.5):
     """Draw grouped bars, one panel each, and save the figure.
 
@@ -35,6 +46,7 @@ def draw_panels(path, panels, *, width_per_panel=5.5):
 
     if not panels:
         return
+    colours = method_colours(panels)
     fig, axes = plt.subplots(
         1,
         len(panels),
@@ -49,7 +61,9 @@ def draw_panels(path, panels, *, width_per_panel=5.5):
             xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(groups))]
             means = [values[g][0] if g in values else np.nan for g in groups]
             stds = [(values[g][1] or 0.0) if g in values else 0.0 for g in groups]
-            bars = ax.bar(xs, means, width, yerr=stds, capsize=3, label=method)
+            bars = ax.bar(
+                xs, means, width, yerr=stds, capsize=3, label=method, color=colours[method]
+            )
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
         ax.set_xticks(range(len(groups)))
         ax.set_xticklabels(groups)

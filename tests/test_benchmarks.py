@@ -783,3 +783,33 @@ def test_training_speed_fits_both_ways_with_the_same_losses(data_dir, tiny_bert,
     assert record["speedup"] > 0
     saved = json.loads(out.read_text())
     assert saved["command"] and "git" in saved and saved["speedup"] == record["speedup"]
+
+
+def test_a_method_keeps_its_colour_in_every_panel(tmp_path, monkeypatch):
+    # STS-B has no SetFit bar: without one colour map for the whole figure the
+    # methods after it took the next method's colour in that panel only.
+    from matplotlib.axes import Axes
+
+    plots = _load("_plots")
+    drawn = []
+    real_bar = Axes.bar
+
+    def recording_bar(self, *args, **kwargs):
+        drawn.append((self.get_title(), kwargs["label"], kwargs["color"]))
+        return real_bar(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "bar", recording_bar)
+    bars = {"n=1000": (0.5, 0.1)}
+    panels = [
+        {"title": "", "ylabel": "a", "groups": ["n=1000"],
+         "series": {"full": bars, "setfit": bars, "logreg": bars}},
+        {"title": "", "ylabel": "b", "groups": ["n=1000"],
+         "series": {"full": bars, "logreg": bars}},
+    ]  # fmt: skip
+    plots.draw_panels(tmp_path / "panels.png", panels)
+    assert (tmp_path / "panels.png").stat().st_size > 0
+    colours = {}
+    for _, label, colour in drawn:
+        colours.setdefault(label, set()).add(colour)
+    assert colours == {"full": {"C0"}, "setfit": {"C1"}, "logreg": {"C2"}}
+    assert len(drawn) == 5
