@@ -795,7 +795,7 @@ def test_a_method_keeps_its_colour_in_every_panel(tmp_path, monkeypatch):
     real_bar = Axes.bar
 
     def recording_bar(self, *args, **kwargs):
-        drawn.append((self.get_title(), kwargs["label"], kwargs["color"]))
+        drawn.append((kwargs["label"], kwargs["color"]))
         return real_bar(self, *args, **kwargs)
 
     monkeypatch.setattr(Axes, "bar", recording_bar)
@@ -809,7 +809,7 @@ def test_a_method_keeps_its_colour_in_every_panel(tmp_path, monkeypatch):
     plots.draw_panels(tmp_path / "panels.png", panels)
     assert (tmp_path / "panels.png").stat().st_size > 0
     colours = {}
-    for _, label, colour in drawn:
+    for label, colour in drawn:
         colours.setdefault(label, set()).add(colour)
     assert colours == {"full": {"C0"}, "setfit": {"C1"}, "logreg": {"C2"}}
     assert len(drawn) == 5
