@@ -10,7 +10,9 @@ This driver starts one ``low_resource.py`` process per run, one seed per wave
 (every fraction and strategy of seed 1 first). It reads each run's epoch count
 from its progress bars, and starts the next wave only while every running run
 and the new ones are projected to end before ``--budget`` seconds, counting
-that more processes stretch the rest of every run (the GPU is shared). Every
+that more processes stretch the rest of every run (the GPU is shared). A wave
+that ends before its rate can be read (runs of a few epochs) is its own
+estimate: the next starts if one more wave of that length ends in time. Every
 ``--poll`` seconds it writes into ``--out``:
 
 - ``results.json``: the finished runs, merged into one ``low_resource.py``
@@ -225,25 +227,39 @@ def main(argv=None):
             driver["launched"].append([runs[-1].name, round(time.time() - start, 1)])
             print(f"{time.time() - start:6.0f} s  start {runs[-1].name}", flush=True)
 
+    def leave_out(pending):
+        print(f"{time.time() - start:6.0f} s  {len(pending)} wave(s) left out: "
+              "they would not end before the budget", flush=True)  # fmt: skip
+        driver["left_out"] = [[f, s, st] for wave in pending for f, s, st in wave]
+
     launch(waves.pop(0))
     last_launch = time.time()
-    while any(run.running for run in runs):
+    while waves or any(run.running for run in runs):
         time.sleep(args.poll)
         live = [run for run in runs if run.running]
         for run in live:
             run.read()
+        if not live and waves:
+            # The wave ended before a rate could be projected (short runs): its
+            # wall time is the estimate for the next one.
+            write_outputs(args.out, runs, driver)
+            if time.time() + (time.time() - last_launch) < deadline:
+                launch(waves.pop(0))
+                last_launch = time.time()
+            else:
+                leave_out(waves)
+                waves = []
+            continue
         ends = [projected_end(run.points, args.epochs, args.predict_seconds) for run in live]
         write_outputs(args.out, runs, driver)
-        if not waves or time.time() - last_launch < args.settle or None in ends:
+        if not live or not waves or time.time() - last_launch < args.settle or None in ends:
             continue
         remaining = [1 - run.points[-1][1] / args.epochs for run in live]
         if wave_fits(time.time(), ends, remaining, len(waves[0]), deadline):
             launch(waves.pop(0))
             last_launch = time.time()
         else:
-            print(f"{time.time() - start:6.0f} s  {len(waves)} wave(s) left out: "
-                  "they would not end before the budget", flush=True)  # fmt: skip
-            driver["left_out"] = [[f, s, st] for wave in waves for f, s, st in wave]
+            leave_out(waves)
             waves = []
     for run in runs:
         run.read()

@@ -162,3 +162,26 @@ def test_waves_run_one_seed_after_another_and_merge_the_runs(
     assert sorted(p.name for p in out.iterdir()) == ["progress.txt", "results.json"]
     progress = (out / "progress.txt").read_text()
     assert "conll2003_0.5_s2_fish-dip" in progress and "exit 0" in progress
+    assert "left_out" not in merged["driver"]
+
+
+def test_a_wave_longer_than_the_time_left_is_left_out(
+    waves,
+    data_dir,  # noqa: F811
+    tiny_model,  # noqa: F811
+    tmp_path,
+):
+    # Loading a model alone takes over a second, so seed 1's wave outlasts the
+    # one-second budget and seed 2's would end past it.
+    argv = [
+        "--out", str(tmp_path / "out"), "--budget", "1", "--dataset", "conll2003",
+        "--fractions", "0.5", "--seeds", "1,2", "--strategies", "fish-dip", "--epochs", "1",
+        "--poll", "0.5", "--settle", "0", "--",
+        "--model", tiny_model, "--data-dir", str(data_dir), "--device", "cpu",
+        "--batch-size", "2", "--max-test", "2", "--threads", "1",
+    ]  # fmt: skip
+    merged = waves.main(argv)
+
+    assert [name for name, _ in merged["driver"]["launched"]] == ["conll2003_0.5_s1_fish-dip"]
+    assert merged["driver"]["left_out"] == [["0.5", 2, "fish-dip"]]
+    assert [(run["seed"], run["strategy"]) for run in merged["runs"]] == [(1, "fish-dip")]
