@@ -13,7 +13,9 @@ added to ``.git/info/exclude`` so git never tracks it):
 - ``site/<package>/``: copies of the pure-Python packages named by
   ``--packages`` (default skorch and seqeval, which the machine lacks);
 - ``data/<dataset>/``: the datasets named by ``--datasets``, from
-  ``--data-dir``.
+  ``--data-dir``; those also named by ``--pack`` go as
+  ``data/<dataset>.tar.xz`` instead (MultiWOZ's two JSON files, 52 MB, pack
+  into 1.5 MB), to unpack on the machine before the run.
 
 It prints the folder's size. On the machine, put the copies first on the
 path::
@@ -21,6 +23,10 @@ path::
     python benchmarks/device_carry.py --datasets conll04
     # then, in the device command (carry: [".device"]):
     export PYTHONPATH=$PWD/.device/site:$PWD
+
+    python benchmarks/device_carry.py --datasets multiwoz21 --pack multiwoz21
+    # then, on the machine, first:
+    tar xJf .device/data/multiwoz21.tar.xz -C .device/data
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import argparse
 import importlib.util
 import shutil
 import sys
+import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,13 +130,37 @@ def folder_size(folder):
     return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())
 
 
+def pack_dataset(source, dest):
+    """Write the folder ``source`` as ``dest/<name>.tar.xz``; return its path.
+
+    The archive holds one top-level folder, ``<name>/``, so ``tar xJf`` into
+    ``dest`` gives the same layout as an unpacked copy.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = dest / f"{source.name}.tar.xz"
+    with tarfile.open(archive, "w:xz") as tar:
+        tar.add(source, arcname=source.name)
+    return archive
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dest", type=Path, default=ROOT / ".device")
     parser.add_argument("--datasets", default="", help="comma-separated dataset folders")
+    parser.add_argument(
+        "--pack",
+        default="",
+        help="comma-separated datasets of --datasets to carry as <name>.tar.xz",
+    )
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--packages", default="skorch,seqeval")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.datasets = list(filter(None, args.datasets.split(",")))
+    args.pack = set(filter(None, args.pack.split(",")))
+    if args.pack - set(args.datasets):
+        parser.error(f"--pack names {', '.join(sorted(args.pack - set(args.datasets)))}, "
+                     "which --datasets does not")  # fmt: skip
+    return args
 
 
 def main(argv=None):
@@ -144,12 +175,20 @@ def main(argv=None):
     for name in filter(None, args.packages.split(",")):
         copy_package(name, site)
         print(f"package {name}")
-    for name in filter(None, args.datasets.split(",")):
+    for name in args.datasets:
         source = args.data_dir / name
         if not source.is_dir():
             sys.exit(f"device_carry: no dataset folder {source}")
-        shutil.copytree(source, args.dest / "data" / name, dirs_exist_ok=True)
-        print(f"data {name}")
+        if name in args.pack:
+            archive = pack_dataset(source, args.dest / "data")
+            # The device runs in its copy of the repository root: name the path from there.
+            where = archive.parent.resolve()
+            where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+            unpack = f"tar xJf {where}/{archive.name} -C {where}"
+            print(f"data {name} packed; unpack on the machine: {unpack}")
+        else:
+            shutil.copytree(source, args.dest / "data" / name, dirs_exist_ok=True)
+            print(f"data {name}")
     if args.dest.resolve().parent == ROOT:
         ensure_ignored(ROOT, args.dest)
     size = folder_size(args.dest)

@@ -6,6 +6,7 @@ nothing from ../shared/data is read and no GPU is needed.
 
 import json
 import sys
+import tarfile
 
 import pytest
 import torch
@@ -116,6 +117,30 @@ def test_only_pure_python_packages_are_copied(carry, tmp_path, monkeypatch):
         carry.copy_package("compiled_pkg", tmp_path / "site")
     with pytest.raises(ValueError, match="not an installed package"):
         carry.copy_package("no_such_package_here", tmp_path / "site")
+
+
+def test_a_packed_dataset_unpacks_to_the_same_folder(carry, tmp_path):
+    source = tmp_path / "shared" / "multiwoz21"
+    source.mkdir(parents=True)
+    (source / "val.json").write_text('{"d1": []}')
+    (source / "test.json").write_text('{"d2": []}')
+
+    archive = carry.pack_dataset(source, tmp_path / "dest" / "data")
+    assert archive == tmp_path / "dest" / "data" / "multiwoz21.tar.xz"
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    unpacked = tmp_path / "unpacked" / "multiwoz21"
+    assert sorted(p.name for p in unpacked.iterdir()) == ["test.json", "val.json"]
+    assert (unpacked / "val.json").read_text() == '{"d1": []}'
+
+
+def test_only_carried_datasets_can_be_packed(carry, capsys):
+    args = carry.parse_args(["--datasets", "conll04,multiwoz21", "--pack", "multiwoz21"])
+    assert args.datasets == ["conll04", "multiwoz21"] and args.pack == {"multiwoz21"}
+    with pytest.raises(SystemExit) as exit_info:
+        carry.parse_args(["--datasets", "conll04", "--pack", "multiwoz21"])
+    assert exit_info.value.code == 2
+    assert "--pack names multiwoz21" in capsys.readouterr().err
 
 
 def test_the_carry_folder_is_excluded_once(carry, tmp_path):
