@@ -24,6 +24,20 @@ def method_colours(panels):
     return {method: f"C{i % 10}" for i, method in enumerate(methods)}
 
 
+def spread_note(series):
+    """What a panel's error bars show, for its title.
+
+    A method measured on one seed has no standard deviation; its bar is drawn
+    without an error bar, and the title says so rather than promise a spread.
+    """
+    stds = [std for values in series.values() for _, std in values.values()]
+    if all(std is None for std in stds):
+        return "one seed"
+    if any(std is None for std in stds):
+        return "mean ± std over seeds (no error bar: one seed)"
+    return "mean ± std over seeds"
+
+
 def draw_panels(path, panels, *, width_per_panel=5.5):
     """Draw grouped bars, one panel each, and save the figure.
 
@@ -34,8 +48,9 @@ def draw_panels(path, panels, *, width_per_panel=5.5):
     panels : list of dict
         One per panel, with ``title``, ``ylabel``, ``groups`` (the x tick
         labels, in order) and ``series``: ``{method: {group: (mean, std)}}``
-        (``std`` may be None, drawn as 0; a missing group leaves a gap).
-        Optional ``ylim`` (a pair) and ``xlabel``.
+        (``std`` is None for one seed, drawn without an error bar; a missing
+        group leaves a gap). Optional ``ylim`` (a pair) and ``xlabel``. The
+        title gets :func:`spread_note` appended.
     width_per_panel : float, default=5.5
         Inches per panel.
     """
@@ -60,7 +75,8 @@ def draw_panels(path, panels, *, width_per_panel=5.5):
         for i, (method, values) in enumerate(series.items()):
             xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(groups))]
             means = [values[g][0] if g in values else np.nan for g in groups]
-            stds = [(values[g][1] or 0.0) if g in values else 0.0 for g in groups]
+            # NaN draws no error bar (and no caps): a single seed has no spread.
+            stds = [np.nan if values.get(g, (0, None))[1] is None else values[g][1] for g in groups]
             bars = ax.bar(
                 xs, means, width, yerr=stds, capsize=3, label=method, color=colours[method]
             )
@@ -70,7 +86,7 @@ def draw_panels(path, panels, *, width_per_panel=5.5):
         if panel.get("xlabel"):
             ax.set_xlabel(panel["xlabel"])
         ax.set_ylabel(panel["ylabel"])
-        ax.set_title(panel["title"])
+        ax.set_title(", ".join(filter(None, [panel["title"], spread_note(series)])))
         if panel.get("ylim"):
             ax.set_ylim(*panel["ylim"])
         ax.axhline(0, color="black", linewidth=0.5)

@@ -476,7 +476,7 @@ def plot(rows, path):
             )
         panels.append(
             {
-                "title": f"{task}: mean ± std over seeds",
+                "title": task,
                 "ylabel": f"dev {metric}",
                 "groups": [f"n={n}" for n in sizes],
                 "series": series,

@@ -869,7 +869,7 @@ def plot(results, path):
             )
         panels.append(
             {
-                "title": f"{dataset}: test F1, mean ± std over seeds",
+                "title": f"{dataset}: test F1",
                 "xlabel": "fraction of the training set",
                 "ylabel": DATASETS[dataset]["metric"],
                 "groups": [f"{f:.0%}" for f in sorted({row["fraction"] for row in rows})],

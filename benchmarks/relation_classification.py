@@ -386,7 +386,7 @@ def plot(results, path):
         dataset = rows[0]["dataset"]
         panels.append(
             {
-                "title": f"{dataset} {setting}: mean ± std over seeds",
+                "title": f"{dataset} {setting}",
                 "xlabel": "fraction of the training set"
                 if dataset == "semeval2010"
                 else "fraction of the base relations' examples",

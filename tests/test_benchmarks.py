@@ -813,3 +813,38 @@ def test_a_method_keeps_its_colour_in_every_panel(tmp_path, monkeypatch):
         colours.setdefault(label, set()).add(colour)
     assert colours == {"full": {"C0"}, "setfit": {"C1"}, "logreg": {"C2"}}
     assert len(drawn) == 5
+
+
+def test_a_single_seed_gets_no_error_bar_and_the_title_says_so(tmp_path, monkeypatch):
+    # A zero-length capped bar read as "no spread over seeds" when there was one seed.
+    import matplotlib.pyplot as plt
+
+    plots = _load("_plots")
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figure to read it
+    panels = [
+        {"title": "fewrel 5way1shot", "ylabel": "macro F1", "groups": ["0.1"],
+         "series": {"fish-dip": {"0.1": (0.49, None)}, "peer": {"0.1": (0.47, None)}}},
+        {"title": "semeval2010", "ylabel": "macro F1", "groups": ["0.05", "0.1"],
+         "series": {"fish-dip": {"0.05": (0.40, 0.04), "0.1": (0.61, None)}}},
+    ]  # fmt: skip
+    plots.draw_panels(tmp_path / "panels.png", panels)
+
+    one_seed, mixed = figures[0].axes
+    assert one_seed.get_title() == "fewrel 5way1shot, one seed"
+    assert mixed.get_title() == ("semeval2010, mean ± std over seeds (no error bar: one seed)")
+
+    def error_segments(ax):
+        # One (x, low)-(x, high) segment per bar that has an error bar.
+        return [
+            segment
+            for container in ax.containers
+            if getattr(container, "errorbar", None) is not None
+            for segment in container.errorbar.lines[2][0].get_segments()
+            if len(segment)
+        ]
+
+    assert error_segments(one_seed) == []
+    (segment,) = error_segments(mixed)  # 5%: three seeds; 10%: one, no bar
+    np.testing.assert_allclose(segment, [[0.0, 0.36], [0.0, 0.44]])
+    assert plots.spread_note({"full": {"a": (0.5, 0.1)}}) == "mean ± std over seeds"
