@@ -76,7 +76,9 @@ def draw_panels(path, panels, *, width_per_panel=5.5):
             xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(groups))]
             means = [values[g][0] if g in values else np.nan for g in groups]
             # NaN draws no error bar (and no caps): a single seed has no spread.
-            stds = [np.nan if values.get(g, (0, None))[1] is None else values[g][1] for g in groups]
+            stds = [
+                values[g][1] if g in values and values[g][1] is not None else np.nan for g in groups
+            ]
             bars = ax.bar(
                 xs, means, width, yerr=stds, capsize=3, label=method, color=colours[method]
             )

@@ -227,11 +227,6 @@ def main(argv=None):
             driver["launched"].append([runs[-1].name, round(time.time() - start, 1)])
             print(f"{time.time() - start:6.0f} s  start {runs[-1].name}", flush=True)
 
-    def leave_out(pending):
-        print(f"{time.time() - start:6.0f} s  {len(pending)} wave(s) left out: "
-              "they would not end before the budget", flush=True)  # fmt: skip
-        driver["left_out"] = [[f, s, st] for wave in pending for f, s, st in wave]
-
     launch(waves.pop(0))
     last_launch = time.time()
     while waves or any(run.running for run in runs):
@@ -239,27 +234,26 @@ def main(argv=None):
         live = [run for run in runs if run.running]
         for run in live:
             run.read()
-        if not live and waves:
+        write_outputs(args.out, runs, driver)
+        if not waves:
+            continue
+        if live:
+            ends = [projected_end(run.points, args.epochs, args.predict_seconds) for run in live]
+            if time.time() - last_launch < args.settle or None in ends:
+                continue
+            remaining = [1 - run.points[-1][1] / args.epochs for run in live]
+            fits = wave_fits(time.time(), ends, remaining, len(waves[0]), deadline)
+        else:
             # The wave ended before a rate could be projected (short runs): its
             # wall time is the estimate for the next one.
-            write_outputs(args.out, runs, driver)
-            if time.time() + (time.time() - last_launch) < deadline:
-                launch(waves.pop(0))
-                last_launch = time.time()
-            else:
-                leave_out(waves)
-                waves = []
-            continue
-        ends = [projected_end(run.points, args.epochs, args.predict_seconds) for run in live]
-        write_outputs(args.out, runs, driver)
-        if not live or not waves or time.time() - last_launch < args.settle or None in ends:
-            continue
-        remaining = [1 - run.points[-1][1] / args.epochs for run in live]
-        if wave_fits(time.time(), ends, remaining, len(waves[0]), deadline):
+            fits = time.time() + (time.time() - last_launch) < deadline
+        if fits:
             launch(waves.pop(0))
             last_launch = time.time()
         else:
-            leave_out(waves)
+            print(f"{time.time() - start:6.0f} s  {len(waves)} wave(s) left out: "
+                  "they would not end before the budget", flush=True)  # fmt: skip
+            driver["left_out"] = [[f, s, st] for wave in waves for f, s, st in wave]
             waves = []
     for run in runs:
         run.read()

@@ -832,7 +832,7 @@ def test_a_single_seed_gets_no_error_bar_and_the_title_says_so(tmp_path, monkeyp
 
     one_seed, mixed = figures[0].axes
     assert one_seed.get_title() == "fewrel 5way1shot, one seed"
-    assert mixed.get_title() == ("semeval2010, mean ± std over seeds (no error bar: one seed)")
+    assert mixed.get_title() == "semeval2010, mean ± std over seeds (no error bar: one seed)"
 
     def error_segments(ax):
         # One (x, low)-(x, high) segment per bar that has an error bar.
