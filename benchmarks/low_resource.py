@@ -386,6 +386,12 @@ def build_parser():
     )
     parser.add_argument("--verbose", action="store_true", help="show the estimators' progress bars")
     parser.add_argument(
+        "--checkpoint-dir",
+        default=None,
+        help="save each fit's state there after every epoch; the same command run again "
+        "(with --resume) continues an interrupted fit where it stopped, to the same result",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="smoke configuration: conll2003 at 0.01, seed 1, full and fish-dip, 1 epoch, "
@@ -536,6 +542,7 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
         device=device,
         random_state=seed,
         verbose=int(args.verbose),
+        checkpoint_dir=args.checkpoint_dir,
     )
     start = time.perf_counter()
     estimator.fit(X_train, y_train)

@@ -133,6 +133,12 @@ def build_parser():
     add("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     add("--resume", action="store_true", help="keep the runs of a --json with the same settings")
     add("--verbose", action="store_true", help="show the estimators' progress bars")
+    add(
+        "--checkpoint-dir",
+        default=None,
+        help="save each fit's state there after every epoch; the same command run again "
+        "(with --resume) continues an interrupted fit where it stopped, to the same result",
+    )
     add("--quick", action="store_true", help=f"smoke: {QUICK}, {QUICK_MAX_TEST} test sentences")
     return parser
 
@@ -195,6 +201,7 @@ def make_estimator(args, strategy, seed, device, model=None):
         random_state=seed,
         label_names=LABEL_NAMES,
         verbose=int(args.verbose),
+        checkpoint_dir=args.checkpoint_dir,
     )
 
 

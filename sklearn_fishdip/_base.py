@@ -75,6 +75,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
         device="auto",
         random_state=None,
         verbose=1,
+        checkpoint_dir=None,
     ):
         self.model = model
         self.model_kind = model_kind
@@ -96,6 +97,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
 
     # ------------------------------------------------------------------ #
     # scikit-learn plumbing
@@ -213,9 +215,16 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
                 adapter=adapter,
                 callbacks=[("progress_bar", ProgressBar())] if self.verbose else (),
                 verbose=0,
+                checkpoint_dir=self.checkpoint_dir,
             )
-        update = dict(net.callbacks_)["sparse_update"]
+        callbacks = dict(net.callbacks_)
+        update = callbacks["sparse_update"]
         index = update.context_.index
+        if self.verbose and net.resumed_epochs_:
+            print(
+                f"Resumed from {callbacks['checkpoint'].path_} after epoch "
+                f"{net.resumed_epochs_} of {self.max_epochs}."
+            )
         # The engine put back off-mask entries a Ctrl-C may have left moved.
         interrupted_at = update.interrupted_epoch_
         model = net.module_.to("cpu").eval()

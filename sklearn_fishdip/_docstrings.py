@@ -80,7 +80,15 @@ PARAMETERS_DOC = """model : str, default="minilm-prefix-lm"
         Seeds data order, dropout and random selections. The same value gives
         the same model on CPU; global random state is not touched.
     verbose : int, default=1
-        0 is silent; 1 shows progress bars over training and long predictions."""
+        0 is silent; 1 shows progress bars over training and long predictions.
+    checkpoint_dir : str, path-like or None, default=None
+        Folder where fit saves its training state after every epoch, for a
+        long fit that may be stopped (Ctrl-C, a lost session). Fitting again
+        with the same data and parameters resumes after the last saved epoch
+        and ends with the same model as an uninterrupted fit (on CPU). Each
+        fit has its own file, named by a fingerprint of its examples, starting
+        weights and settings, removed when the fit completes; so one folder
+        can serve a grid search. None saves nothing."""
 
 FITTED_DOC = """history_ : list of dict
         Training loss per epoch (from skorch's history).

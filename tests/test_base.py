@@ -16,6 +16,7 @@ from sklearn.utils import estimator_checks
 
 from sklearn_fishdip import FishDipNER, FishDipRelationExtractor
 from sklearn_fishdip.metrics import ner_f1_scorer, relation_f1_scorer
+from sklearn_fishdip.sparse import EpochCheckpoint
 
 from .estimator_fixtures import (  # global_rng_untouched: used by pytestmark
     NER_X,
@@ -212,6 +213,38 @@ def test_same_random_state_same_model(Estimator, tiny_t5_path):
     assert all(torch_equal(state_a[k], state_b[k]) for k in state_a)
     assert not all(torch_equal(state_a[k], state_c[k]) for k in state_a)
     assert a.predict(X) == b.predict(X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fit_stopped_after_a_saved_epoch_resumes_to_the_same_model(
+    Estimator, tiny_t5_path, tmp_path, monkeypatch
+):
+    X, y = DATA[Estimator]
+    params = fast_params(tiny_t5_path, max_epochs=4, random_state=3)
+    straight = Estimator(**params).fit(X, y)
+    resumable = Estimator(**params, checkpoint_dir=tmp_path / "fits")
+
+    save = EpochCheckpoint.on_epoch_end
+
+    def save_then_ctrl_c(self, net, **kwargs):
+        save(self, net, **kwargs)
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EpochCheckpoint, "on_epoch_end", save_then_ctrl_c)
+        with pytest.warns(UserWarning, match="training interrupted at epoch 2 of 4"):
+            resumable.fit(X, y)
+    assert len(list((tmp_path / "fits").glob("fit-*.pt"))) == 1
+
+    resumable.fit(X, y)  # the same fit again: it runs epochs 3 and 4 only
+    assert list((tmp_path / "fits").iterdir()) == []
+    assert resumable.history_ == straight.history_
+    assert [r["step"] for r in resumable.mask_history_] == [
+        r["step"] for r in straight.mask_history_
+    ]
+    assert _same_weights(resumable, straight)
+    assert resumable.predict(X) == straight.predict(X)
 
 
 def _entity_f1(y_true, y_pred):

@@ -297,9 +297,13 @@ def test_tiny_run_writes_json_table_and_plot(
         "2",
         "--optimizer-for",
         "full=adamw",
+        "--checkpoint-dir",
+        str(tmp_path / "fits"),
         *(["--crf"] if crf else []),
     ]
     results = low_resource.main(argv)
+    # Each fit saved its epochs there and removed its file once complete.
+    assert (tmp_path / "fits").is_dir() and list((tmp_path / "fits").iterdir()) == []
 
     strategies = ["full", "fish-dip", *(["crf"] if crf else [])]
     assert [run["strategy"] for run in results["runs"]] == strategies
@@ -369,6 +373,7 @@ def test_tiny_run_writes_json_table_and_plot(
     assert metadata["settings"]["model"] == tiny_model
     assert metadata["settings"]["batch_size"] == 2
     assert metadata["settings"]["data_dir"] == str(data_dir.resolve())
+    assert "checkpoint_dir" not in metadata["settings"]  # where fits are saved changes no result
     assert shlex.split(metadata["command"])[:2] == ["python", str(BENCHMARKS / "low_resource.py")]
     # One seed: each summary row is its run.
     for row, run in zip(written["summary"], written["runs"]):
@@ -682,6 +687,11 @@ def test_relation_classification_options_reach_the_estimator_and_the_settings(
     )
     assert not {"learning_rate", "keep_ratio"} & set(relation_classification.settings_of(default))
     assert relation_classification.make_estimator(default, "full", 1, "cpu").keep_ratio == 0.01
+    saving = relation_classification.parse_args(["--checkpoint-dir", "fits"])
+    assert relation_classification.make_estimator(saving, "full", 1, "cpu").checkpoint_dir == "fits"
+    settings_of = relation_classification.settings_of
+    assert settings_of(saving) == settings_of(default)
+    assert default.checkpoint_dir is None
     for bad, message in (
         (["--learning-rate", "0"], "--learning-rate must be positive"),
         (["--keep-ratio", "1.5"], "--keep-ratio must be in (0, 1]"),

@@ -142,6 +142,7 @@ def cmd_fit(args):
         device=args.device,
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
+        checkpoint_dir=args.checkpoint_dir,
     )
     if args.label_name:
         params["label_names"] = dict(args.label_name)

@@ -167,6 +167,13 @@ def build_parser():
         "--label-name PER=person (repeatable; default: the library's names)",
     )
     fit.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
+    fit.add_argument(
+        "--checkpoint-dir",
+        metavar="DIR",
+        default=None,
+        help="save the training state there after every epoch; the same command run again "
+        "resumes a stopped fit after its last saved epoch",
+    )
     fit.add_argument("--out", required=True, metavar="DIR", help="folder to save the model to")
     fit.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     fit.set_defaults(handler=cmd_fit)

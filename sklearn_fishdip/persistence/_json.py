@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
 
@@ -24,7 +25,8 @@ def _strategy_aliases():
 def to_json(value, where):
     """Encode ``value`` as JSON-safe data, tagging the few library types allowed.
 
-    Tuples become lists and non-finite floats become None (JSON has no NaN).
+    Tuples become lists, paths (a ``checkpoint_dir``) strings and non-finite
+    floats None (JSON has no NaN).
 
     Parameters
     ----------
@@ -48,6 +50,8 @@ def to_json(value, where):
 
     if value is None or isinstance(value, (bool, str)):
         return value
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):

@@ -8,6 +8,8 @@ squared gradient, computed in batches by :func:`squared_gradients`.
 """
 
 from ._callback import SparseUpdate
+from ._checkpoint import EpochCheckpoint, fit_fingerprint
+from ._fit import LR_SCHEDULES, LinearDecay, fit_sparse
 from ._importance import (
     Importance,
     per_sample_losses,
@@ -15,7 +17,7 @@ from ._importance import (
     squared_gradients_loop,
 )
 from ._masks import MODULE_TYPES, ParameterIndex, ParameterMask, module_type, network_block
-from ._net import LR_SCHEDULES, LinearDecay, Seq2SeqNet, fit_sparse, resolve_device
+from ._net import Seq2SeqNet, resolve_device
 from ._optim import (
     DEFAULT_LEARNING_RATES,
     SparseAdamW,
@@ -36,6 +38,7 @@ from ._strategies import (
 __all__ = [
     "DEFAULT_LEARNING_RATES",
     "DPS",
+    "EpochCheckpoint",
     "MODULE_TYPES",
     "BitFit",
     "Fish",
@@ -51,6 +54,7 @@ __all__ = [
     "SparseAdamW",
     "SparseStrategy",
     "SparseUpdate",
+    "fit_fingerprint",
     "fit_sparse",
     "freezes_zero_gradients",
     "module_type",

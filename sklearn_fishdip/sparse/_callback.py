@@ -1,5 +1,6 @@
 """The skorch callback that trains only the entries a strategy selects."""
 
+import json
 import math
 import time
 
@@ -7,7 +8,7 @@ import torch
 from skorch.callbacks import Callback, GradientNormClipping
 
 from ._distributed import mask_checksum
-from ._masks import ParameterIndex, describe_selection
+from ._masks import ParameterIndex, ParameterMask, describe_selection
 from ._optim import SparseAdamW, clear_state_outside, freezes_zero_gradients
 from ._selection import SelectionContext
 from ._seq2seq import Seq2SeqDataset, resolve_adapter, resolve_pad_token_id
@@ -258,6 +259,52 @@ class SparseUpdate(Callback):
             param.copy_(saved)
         self._saved = {}
 
+    def checkpoint_state(self):
+        """The selection state at an epoch boundary, as plain values and tensors.
+
+        What :meth:`load_checkpoint_state` needs to continue the fit exactly:
+        the step count, the current mask, the strategy's scratch state and the
+        state of the generator behind its random choices (see
+        :class:`~sklearn_fishdip.sparse.EpochCheckpoint`).
+        """
+        mask = self.mask_
+        return {
+            "steps": self.steps_,
+            "mask": {
+                "dense": sorted(mask.dense),
+                "sparse": dict(mask.sparse),
+                "budget_exempt": sorted(mask.budget_exempt),
+            },
+            "mask_history": json.dumps(self.mask_history_),
+            "mask_checksums": list(self.mask_checksums_),
+            "strategy_state": self.context_.state,
+            "generator": self.context_.generator.get_state(),
+            "select_s": self.timings_["select_s"],
+            "elapsed_s": time.perf_counter() - self._started,
+        }
+
+    def load_checkpoint_state(self, state, optimizer):
+        """Continue from :meth:`checkpoint_state`, after ``on_train_begin``.
+
+        The saved mask is installed in ``optimizer`` before its own state is
+        loaded (a mask change remaps SparseAdamW's state).
+        """
+        params = self.context_.index.params
+        saved = state["mask"]
+        # Saved on the CPU: indices and scores go back to their parameter's device.
+        sparse = {name: idx.to(params[name].device) for name, idx in saved["sparse"].items()}
+        mask = ParameterMask(saved["dense"], sparse, saved["budget_exempt"])
+        self._install(optimizer, mask)
+        self.mask_ = mask
+        self.steps_ = state["steps"]
+        self.mask_history_ = json.loads(state["mask_history"])
+        self.mask_checksums_ = list(state["mask_checksums"])
+        self.context_.state = _on_devices(state["strategy_state"], params)
+        self.context_.generator.set_state(state["generator"])
+        # Timings cover the whole fit, the runs before the resume included.
+        self.timings_["select_s"] = state["select_s"]
+        self._started = time.perf_counter() - state["elapsed_s"]
+
     def on_train_end(self, net, **kwargs):
         # Entries saved but not restored mean a step was cut short by Ctrl-C.
         self._restore_off_mask()
@@ -266,3 +313,17 @@ class SparseUpdate(Callback):
         self.interrupted_epoch_ = max(1, len(net.history)) if self.interrupted_ else None
         total = time.perf_counter() - self._started
         self.timings_.update(total_s=total, train_s=total - self.timings_["select_s"])
+
+
+def _on_devices(value, params):
+    """``value`` with every tensor keyed by a parameter's name on that parameter's device."""
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: (
+            item.to(params[key].device)
+            if isinstance(item, torch.Tensor) and key in params
+            else _on_devices(item, params)
+        )
+        for key, item in value.items()
+    }

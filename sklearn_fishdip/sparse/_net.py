@@ -1,21 +1,19 @@
-"""A skorch net for Hugging Face text-to-text models, and the engine's entry point."""
+"""A skorch net for Hugging Face text-to-text models."""
 
 import contextlib
 import itertools
+import json
 import numbers
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import GradientNormClipping, LRScheduler
+from skorch.history import History
 from skorch.utils import to_tensor
-from torch.optim.lr_scheduler import LambdaLR
-from transformers.optimization import Adafactor
 
 from ..models import SelectedLogits
 from ._callback import SparseUpdate
 from ._distributed import resolve_communicator
-from ._optim import SparseAdamW
 from ._seq2seq import (
     IGNORE_INDEX,
     Seq2SeqCollator,
@@ -86,6 +84,10 @@ class Seq2SeqNet(NeuralNet):
         Seed used by the last fit.
     n_steps_ : int
         Optimizer steps taken by the last fit.
+    resumed_epochs_ : int
+        Epochs the last fit took from a checkpoint instead of training them
+        (see :class:`~sklearn_fishdip.sparse.EpochCheckpoint`);
+        0 for a fit from the start.
     sample_losses_ : Tensor of shape (n_samples,)
         Latest training loss of each sample (NaN if not yet seen); in a
         data-parallel fit, gathered from all ranks at every step.
@@ -230,6 +232,50 @@ class Seq2SeqNet(NeuralNet):
             iterator = itertools.islice(iterator, max(0, self.max_steps - self.n_steps_))
         return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
 
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        if epochs is None:
+            # A fit resumed from a checkpoint runs only the epochs it has left.
+            epochs = self.max_epochs - self.resumed_epochs_
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+
+    def checkpoint_state(self):
+        """The net's training state at an epoch boundary.
+
+        Weights, optimizer state, history, step count, the samples' running
+        losses and the RNG states of shuffling and dropout: with the
+        callbacks' own states, what a resumed fit needs to continue exactly
+        (see :class:`~sklearn_fishdip.sparse.EpochCheckpoint`).
+        """
+        device = torch.device(self.device)
+        return {
+            "epochs": len(self.history),
+            "module": self.module_.state_dict(),
+            "optimizer": self.optimizer_.state_dict(),
+            "history": json.dumps(self.history.to_list()),
+            "n_steps": self.n_steps_,
+            "sample_losses": self.sample_losses_.clone(),
+            "shuffle_rng": self._shuffle_generator.get_state(),
+            "dropout_rng": torch.random.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+        }
+
+    def load_checkpoint_state(self, state):
+        """Continue from :meth:`checkpoint_state`, inside :meth:`fit`.
+
+        Call it last in ``on_train_begin``, after the callbacks have set up
+        (and possibly drawn random numbers): it restores the RNG states.
+        """
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.history = History(json.loads(state["history"]))
+        self.resumed_epochs_ = state["epochs"]
+        self.n_steps_ = state["n_steps"]
+        self.sample_losses_ = state["sample_losses"].clone()
+        self._shuffle_generator.set_state(state["shuffle_rng"])
+        torch.random.set_rng_state(state["dropout_rng"])
+        if state["cuda_rng"] is not None:
+            torch.cuda.set_rng_state(state["cuda_rng"], torch.device(self.device))
+
     def fit(self, X, y=None, **fit_params):
         """Train on tokenized examples, seeding shuffling and dropout locally.
 
@@ -251,6 +297,7 @@ class Seq2SeqNet(NeuralNet):
         # Shuffling and random masks must agree: every rank takes rank 0's seed.
         self.seed_ = seed if comm is None else comm.broadcast_seed(seed)
         self.n_steps_ = 0
+        self.resumed_epochs_ = 0
         self.sample_losses_ = torch.full((len(X),), float("nan"))
         self._shuffle_generator = torch.Generator().manual_seed(self.seed_)
         device = torch.device(resolve_device(self.device))
@@ -263,174 +310,3 @@ class Seq2SeqNet(NeuralNet):
                 with torch.cuda.device(device):
                     torch.cuda.manual_seed(dropout_seed)
             return super().fit(X, y, **fit_params)
-
-
-_OPTIMIZERS = {
-    # The reference's Adafactor: fixed lr, scaled by parameter RMS, no momentum.
-    "adafactor": (
-        Adafactor,
-        1e-2,
-        dict(scale_parameter=True, relative_step=False, warmup_init=False),
-    ),
-    "adamw": (SparseAdamW, 1e-4, {}),
-}
-
-
-#: Accepted values of ``lr_schedule``.
-LR_SCHEDULES = ("linear", "constant")
-
-
-class LinearDecay:
-    """Learning-rate factor ``1 - step / n_steps``, floored at 0 (picklable).
-
-    Parameters
-    ----------
-    n_steps : int
-        Optimizer steps of the run.
-
-    Examples
-    --------
-    >>> decay = LinearDecay(4)
-    >>> [decay(step) for step in range(5)]
-    [1.0, 0.75, 0.5, 0.25, 0.0]
-    """
-
-    def __init__(self, n_steps):
-        self.n_steps = max(1, int(n_steps))
-
-    def __call__(self, step):
-        return max(0.0, 1.0 - step / self.n_steps)
-
-
-def fit_sparse(
-    model,
-    examples,
-    strategy="fish-dip",
-    *,
-    optimizer="adafactor",
-    lr=None,
-    weight_decay=0.0,
-    lr_schedule="linear",
-    max_epochs=1,
-    max_steps=None,
-    batch_size=8,
-    max_grad_norm=1.0,
-    device="auto",
-    random_state=None,
-    new_parameter_names=(),
-    pad_token_id=None,
-    adapter=None,
-    importance_batch_size=16,
-    callbacks=(),
-    verbose=0,
-    distributed="auto",
-):
-    """Fine-tune ``model`` with a sparse strategy; return the fitted net.
-
-    Parameters
-    ----------
-    model : transformers.PreTrainedModel
-        The model, of the adapter's family; trained in place.
-    examples : sequence of dict
-        Tokenized examples with ``"input_ids"`` and ``"labels"``.
-    strategy : str or SparseStrategy, default="fish-dip"
-        See :func:`resolve_strategy`.
-    optimizer : {"adafactor", "adamw"}, default="adafactor"
-        ``"adafactor"`` is the reference's (``scale_parameter=True``,
-        ``relative_step=False``); ``"adamw"`` is :class:`SparseAdamW`.
-    lr : float or None, default=None
-        None gives 1e-2 for Adafactor (as the reference) and 1e-4 for AdamW.
-    weight_decay : float, default=0.0
-        Decoupled weight decay (AdamW only: Adafactor's would move masked
-        entries).
-    lr_schedule : {"linear", "constant"}, default="linear"
-        ``"linear"`` decays the learning rate linearly from ``lr`` to 0 over
-        the run's optimizer steps, updated after every step (the reference's
-        Trainer default, without warm-up); ``"constant"`` keeps ``lr``.
-    max_epochs : int, default=1
-        Epochs over ``examples``.
-    max_steps : int or None, default=None
-        Stop after this many optimizer steps; with it, ``max_epochs`` is raised
-        as needed to reach it.
-    batch_size : int, default=8
-        Training batch size.
-    max_grad_norm : float or None, default=1.0
-        Clip the (masked) gradient norm; None disables clipping.
-    device : str, default="auto"
-        ``"auto"``, ``"cpu"``, ``"cuda"``, ...
-    random_state : int, RandomState or None, default=None
-        Seeds shuffling, dropout and random masks.
-    new_parameter_names : iterable of str, default=()
-        Parameters the checkpoint does not provide.
-    pad_token_id : int or None, default=None
-        Input padding id; None reads the model config.
-    adapter : ModelAdapter or None, default=None
-        The model family (:mod:`sklearn_fishdip.models`); None is the
-        encoder-decoder adapter.
-    importance_batch_size : int, default=16
-        Samples per batched importance pass.
-    callbacks : sequence, default=()
-        More skorch callbacks, run after the sparse update and clipping.
-    verbose : int, default=0
-        skorch verbosity.
-    distributed : {"auto", True, False}, default="auto"
-        Data-parallel training over ``torch.distributed``. ``"auto"`` trains
-        data-parallel when the default process group has more than one rank,
-        initializing it from a launcher's environment (``torchrun``,
-        ``accelerate launch``) when needed. Every rank must call
-        ``fit_sparse`` with the same arguments; ``batch_size`` is the global
-        batch, split across ranks, and the fit equals (up to rounding) a
-        single-process one with the same seed.
-
-    Returns
-    -------
-    net : Seq2SeqNet
-        Fitted; ``net.callbacks_`` holds ``"sparse_update"``, whose
-        ``mask_history_`` and ``timings_`` are the diagnostics.
-    """
-    if optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}; got {optimizer!r}.")
-    if lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"lr_schedule must be one of {list(LR_SCHEDULES)}; got {lr_schedule!r}.")
-    adapter = resolve_adapter(adapter)
-    adapter.check_model(model)
-    optimizer_cls, default_lr, options = _OPTIMIZERS[optimizer]
-    options = {f"optimizer__{k}": v for k, v in options.items()}
-    options["optimizer__weight_decay"] = weight_decay
-    batches_per_epoch = -(-len(examples) // batch_size)
-    if max_steps is not None:
-        max_epochs = max(max_epochs, -(-max_steps // batches_per_epoch))
-    update = SparseUpdate(
-        strategy,
-        new_parameter_names=new_parameter_names,
-        importance_batch_size=importance_batch_size,
-    )
-    clip = [] if max_grad_norm is None else [("clip", GradientNormClipping(max_grad_norm))]
-    schedule = []
-    if lr_schedule == "linear":
-        n_steps = max_epochs * batches_per_epoch
-        if max_steps is not None:
-            n_steps = min(n_steps, max_steps)
-        schedule = [
-            (
-                "lr_scheduler",
-                LRScheduler(LambdaLR, lr_lambda=LinearDecay(n_steps), step_every="batch"),
-            )
-        ]
-    net = Seq2SeqNet(
-        model,
-        optimizer=optimizer_cls,
-        lr=default_lr if lr is None else lr,
-        max_epochs=max_epochs,
-        max_steps=max_steps,
-        batch_size=batch_size,
-        device=resolve_device(device),
-        random_state=random_state,
-        adapter=adapter,
-        pad_token_id=pad_token_id,
-        callbacks=[("sparse_update", update), *clip, *schedule, *callbacks],
-        verbose=verbose,
-        distributed=distributed,
-        **options,
-    )
-    return net.fit(examples)

@@ -104,6 +104,31 @@ class SparseAdamW(torch.optim.Optimizer):
             state["exp_avg_sq"] = old["exp_avg_sq"].reshape(-1)[new].float()
         return state
 
+    def load_state_dict(self, state_dict):
+        """Load a :meth:`state_dict`, keeping each parameter's mode and indices.
+
+        ``torch.optim.Optimizer`` casts every floating-point state tensor to
+        its parameter's dtype and rebuilds strings character by character:
+        the mode names and the int32 indices are put back as saved, and the
+        per-entry step counts moved to their parameter's device.
+
+        Parameters
+        ----------
+        state_dict : dict
+            From :meth:`state_dict`.
+        """
+        super().load_state_dict(state_dict)
+        saved_ids = [i for group in state_dict["param_groups"] for i in group["params"]]
+        params = [p for group in self.param_groups for p in group["params"]]
+        for saved_id, param in zip(saved_ids, params):
+            saved = state_dict["state"].get(saved_id, {})
+            state = self.state[param]
+            if "mode" in saved:
+                state["mode"] = saved["mode"]
+            for key in ("indices", "step"):
+                if isinstance(saved.get(key), torch.Tensor):
+                    state[key] = saved[key].to(param.device, copy=True)
+
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step.

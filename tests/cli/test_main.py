@@ -54,6 +54,19 @@ def test_fit_takes_the_model_kind_and_training_loss(files, tiny_t5_path, tmp_pat
     assert code == 2 and "prefix-lm" in err
 
 
+def test_fit_saves_epochs_in_the_checkpoint_dir(files, tiny_t5_path, tmp_path, capsys):
+    fits = tmp_path / "fits"
+    code, _, err = _run(
+        capsys,
+        "fit", "--task", "ner", "--train", files["ner"], "--model", tiny_t5_path,
+        "--checkpoint-dir", fits, "--out", tmp_path / "m", *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert FishDipNER.load(tmp_path / "m").checkpoint_dir == str(fits)
+    # The folder was made for the fit, whose file is gone once it completed.
+    assert fits.is_dir() and list(fits.iterdir()) == []
+
+
 def test_predict_ner_writes_conll_columns(files, ner_model, tmp_path, capsys):
     estimator = FishDipNER.load(ner_model)
     output = tmp_path / "pred.txt"

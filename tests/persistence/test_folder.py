@@ -1,6 +1,7 @@
 """save/load folders: JSON and safetensors, never unpickled; the base model's identity."""
 
 import json
+from pathlib import Path
 import os
 import pickle
 import shutil
@@ -159,6 +160,7 @@ def test_to_json_makes_histories_json_safe():
     assert encoded == {"loss": None, "n": 3, "x": 0.5, "t": [1, 2]}
     json.dumps(encoded, allow_nan=False)
     assert to_json(torch.tensor([1, 2]), "x") == [1, 2]
+    assert to_json(Path("fits") / "ner", "parameter checkpoint_dir") == str(Path("fits") / "ner")
     with pytest.raises(TypeError, match="non-string keys"):
         to_json({1: 2}, "attribute x_")
 

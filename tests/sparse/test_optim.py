@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 import torch
 from transformers.optimization import Adafactor
@@ -127,3 +129,33 @@ def test_clear_state_outside():
 def test_rejects_bad_hyper_parameters():
     with pytest.raises(ValueError, match="Invalid SparseAdamW"):
         SparseAdamW([_param()], lr=-1)
+
+
+def test_state_dict_round_trip_keeps_modes_indices_and_steps():
+    torch.manual_seed(0)
+    params = [torch.nn.Parameter(torch.randn(6)) for _ in range(3)]
+    optimizer = SparseAdamW(params, lr=0.1)
+    optimizer.set_mode(params[0], "sparse", torch.tensor([1, 4], dtype=torch.int32))
+    optimizer.set_mode(params[2], "frozen")
+    for param in params:
+        param.grad = torch.ones(6)
+    optimizer.step()
+
+    copies = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    loaded = SparseAdamW(copies, lr=0.1)
+    # As read from a file: torch shares tensors of a state dict loaded in memory.
+    loaded.load_state_dict(copy.deepcopy(optimizer.state_dict()))
+    sparse = loaded.state[copies[0]]
+    assert sparse["mode"] == "sparse"
+    assert sparse["indices"].dtype == torch.int32
+    assert sparse["indices"].tolist() == [1, 4]
+    assert sparse["step"].tolist() == [1, 1]
+    assert loaded.state[copies[1]]["mode"] == "dense"
+    assert loaded.state[copies[2]]["mode"] == "frozen"
+    # The next step is the one the original optimizer takes.
+    for optim, group in ((optimizer, params), (loaded, copies)):
+        for param in group:
+            param.grad = torch.full((6,), 0.5)
+        optim.step()
+    for original, restored in zip(params, copies):
+        assert torch.equal(original, restored)

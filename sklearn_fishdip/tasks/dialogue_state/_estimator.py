@@ -111,6 +111,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
         device="auto",
         random_state=None,
         verbose=1,
+        checkpoint_dir=None,
     ):
         super().__init__(
             model=model,
@@ -133,6 +134,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            checkpoint_dir=checkpoint_dir,
         )
         self.max_copy_words = max_copy_words
 

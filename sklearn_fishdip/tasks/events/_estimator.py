@@ -113,6 +113,7 @@ class FishDipEventExtractor(BaseFishDip):
         device="auto",
         random_state=None,
         verbose=1,
+        checkpoint_dir=None,
     ):
         super().__init__(
             model=model,
@@ -135,6 +136,7 @@ class FishDipEventExtractor(BaseFishDip):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            checkpoint_dir=checkpoint_dir,
         )
         self.schema = schema
 

@@ -69,6 +69,7 @@ class FishDipNER(BaseFishDip):
         device="auto",
         random_state=None,
         verbose=1,
+        checkpoint_dir=None,
     ):
         super().__init__(
             model=model,
@@ -91,6 +92,7 @@ class FishDipNER(BaseFishDip):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            checkpoint_dir=checkpoint_dir,
         )
         self.scheme = scheme
 

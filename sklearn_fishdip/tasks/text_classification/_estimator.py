@@ -148,6 +148,7 @@ class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):
         device="auto",
         random_state=None,
         verbose=1,
+        checkpoint_dir=None,
         resolution=0.2,
     ):
         super().__init__(
@@ -171,6 +172,7 @@ class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            checkpoint_dir=checkpoint_dir,
         )
         self.resolution = resolution
 
