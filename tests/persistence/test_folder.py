@@ -1,10 +1,10 @@
 """save/load folders: JSON and safetensors, never unpickled; the base model's identity."""
 
 import json
-from pathlib import Path
 import os
 import pickle
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
