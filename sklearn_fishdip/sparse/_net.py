@@ -235,7 +235,7 @@ class Seq2SeqNet(NeuralNet):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         if epochs is None:
             # A fit resumed from a checkpoint runs only the epochs it has left.
-            epochs = self.max_epochs - self.resumed_epochs_
+            epochs = self.max_epochs - getattr(self, "resumed_epochs_", 0)
         return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def checkpoint_state(self):
