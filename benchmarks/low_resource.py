@@ -579,7 +579,8 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
         **extra,
         "optimizer": optimizer,
         "learning_rate": learning_rate or DEFAULT_LEARNING_RATES[optimizer],
-        "fit_s": fit_s,
+        "fit_s": fit_s,  # this process's share when the fit resumed from a checkpoint
+        "resumed_epochs": int(estimator.resumed_epochs_),
         "predict_s": predict_s,
         "predict_sentences_per_s": len(X_test) / predict_s if predict_s > 0 else None,
         "n_updated_parameters": int(estimator.n_updated_parameters_),

@@ -201,7 +201,9 @@ def make_estimator(args, strategy, seed, device, model=None):
         random_state=seed,
         label_names=LABEL_NAMES,
         verbose=int(args.verbose),
-        checkpoint_dir=args.checkpoint_dir,
+        # An episode's fit takes seconds: only the runs that start from the
+        # pretrained model (SemEval, a FewRel base) save their epochs.
+        checkpoint_dir=args.checkpoint_dir if model is None else None,
     )
 
 
@@ -225,7 +227,8 @@ def fit_and_predict(estimator, X_train, y_train, X_test):
     history = estimator.history_
     return {
         "y_pred": y_pred,
-        "fit_s": fit_s,
+        "fit_s": fit_s,  # this process's share when the fit resumed from a checkpoint
+        "resumed_epochs": int(estimator.resumed_epochs_),
         "predict_s": time.perf_counter() - start,
         "n_updated_parameters": int(estimator.n_updated_parameters_),
         "n_parameters": int(estimator.n_parameters_),
@@ -269,6 +272,7 @@ def base_folder(args, strategy, X_base, y_base, seed, device, cache):
         estimator.tokenizer_.save_pretrained(folder)
         info = {
             "base_fit_s": time.perf_counter() - start,
+            "base_resumed_epochs": int(estimator.resumed_epochs_),
             "base_n_updated_parameters": int(estimator.n_updated_parameters_),
             "base_n_train": len(X_base),
         }

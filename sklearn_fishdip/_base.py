@@ -220,10 +220,11 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
         callbacks = dict(net.callbacks_)
         update = callbacks["sparse_update"]
         index = update.context_.index
-        if self.verbose and net.resumed_epochs_:
+        self.resumed_epochs_ = net.resumed_epochs_
+        if self.verbose and self.resumed_epochs_:
             print(
                 f"Resumed from {callbacks['checkpoint'].path_} after epoch "
-                f"{net.resumed_epochs_} of {self.max_epochs}."
+                f"{self.resumed_epochs_} of {self.max_epochs}."
             )
         # The engine put back off-mask entries a Ctrl-C may have left moved.
         interrupted_at = update.interrupted_epoch_

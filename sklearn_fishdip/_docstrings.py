@@ -105,6 +105,9 @@ FITTED_DOC = """history_ : list of dict
         One record per selection of the sparse engine: step, number
         selected, overlap with the previous mask, selected fraction per
         module type, seconds spent.
+    resumed_epochs_ : int
+        Epochs loaded from a ``checkpoint_dir`` file instead of trained by
+        this call of ``fit`` (0 for a fit from the start).
     decode_errors_ : DecodeErrors
         Counts of generation problems in the last ``predict`` (the one
         attribute that ``predict`` sets)."""

@@ -237,7 +237,9 @@ def test_fit_stopped_after_a_saved_epoch_resumes_to_the_same_model(
             resumable.fit(X, y)
     assert len(list((tmp_path / "fits").glob("fit-*.pt"))) == 1
 
+    assert resumable.resumed_epochs_ == 0
     resumable.fit(X, y)  # the same fit again: it runs epochs 3 and 4 only
+    assert (resumable.resumed_epochs_, straight.resumed_epochs_) == (2, 0)
     assert list((tmp_path / "fits").iterdir()) == []
     assert resumable.history_ == straight.history_
     assert [r["step"] for r in resumable.mask_history_] == [

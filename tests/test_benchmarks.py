@@ -339,6 +339,7 @@ def test_tiny_run_writes_json_table_and_plot(
             assert run["n_updated_parameters"] == estimator.n_updated_parameters_
             assert run["final_train_loss"] == pytest.approx(estimator.history_[-1]["train_loss"])
             assert run["n_epochs_completed"] == 1 and len(run["history"]) == 1
+            assert run["resumed_epochs"] == 0
         expected = [
             score(y_test, y_pred, mode="strict", scheme=IOB2)
             for score in (precision_score, recall_score, f1_score)
@@ -633,6 +634,7 @@ def test_relation_classification_semeval_runs_and_resumes(
         assert (run["n_train"], run["n_test"]) == (len(y_sub), 3)
         assert 0 <= run["accuracy"] <= 1 and 0 <= run["macro_f1"] <= 1
         assert run["fit_s"] > 0 and run["n_updated_parameters"] > 0
+        assert run.get("resumed_epochs", 0) == 0  # the peer has no epochs
     written = json.loads((tmp_path / "out" / "rc.json").read_text())
     assert written["metadata"]["complete"] is True
     assert [row["strategy"] for row in written["summary"]] == ["full", "fish-dip", "peer"]
@@ -709,12 +711,13 @@ def test_relation_classification_fewrel_episodes_start_from_the_base(
     fit = FishDipRelationClassifier.fit
 
     def recording_fit(self, X, y):
-        starts.append((self.model, sorted(set(y))))
+        starts.append((self.model, sorted(set(y)), self.checkpoint_dir))
         return fit(self, X, y)
 
     monkeypatch.setattr(FishDipRelationClassifier, "fit", recording_fit)
     argv = _rc_argv(rc_data_dir, tiny_bert, tmp_path, "--dataset", "fewrel", "--fractions", "1")
     argv += ["--n-query", "1", "--episode-settings", "5way1shot"]
+    argv += ["--checkpoint-dir", str(tmp_path / "fits")]
     results = relation_classification.main(argv)
     assert [run["strategy"] for run in results["runs"]] == ["fish-dip", "peer"]
     for run in results["runs"]:
@@ -726,8 +729,11 @@ def test_relation_classification_fewrel_episodes_start_from_the_base(
             5,
         )
     # The base sees the 10 training relations only; the episode starts from its saved weights.
-    (base_model, base_labels), (episode_model, episode_labels) = starts
+    (base_model, base_labels, base_dir), (episode_model, episode_labels, episode_dir) = starts
     assert base_model == tiny_bert and base_labels == sorted(FEWREL_SPLIT.train)
+    # Only the base, the long fit, saves its epochs; an episode takes seconds.
+    assert (base_dir, episode_dir) == (str(tmp_path / "fits"), None)
+    assert results["runs"][0]["base_resumed_epochs"] == 0
     assert episode_model != tiny_bert and set(episode_labels) <= set(FEWREL_SPLIT.episode)
     assert results["runs"][0]["base_n_train"] == results["runs"][0]["n_train"] == 30
     assert results["runs"][1]["n_train"] == 0 and results["runs"][1]["n_support"] == 5
