@@ -11,7 +11,7 @@ from ._adapter import IGNORE_INDEX, ModelAdapter
 from ._alignment import TargetAligner
 from ._causal import PROMPT_SEPARATOR, CausalLMAdapter
 from ._families import adapter_for_kind, adapter_for_model
-from ._fingerprint import base_model, base_model_fingerprint
+from ._fingerprint import base_model, base_model_fingerprint, state_dict_sha256
 from ._kinds import BERT2BERT_MODEL, DEFAULT_MODEL, MODEL_ALIASES, MODEL_KINDS
 from ._loaded import LoadedModel
 from ._loading import CROSS_ATTENTION_INITS, clear_model_cache, load_model, load_seq2seq
@@ -38,6 +38,7 @@ __all__ = [
     "base_model",
     "base_model_fingerprint",
     "clear_model_cache",
+    "state_dict_sha256",
     "load_model",
     "load_seq2seq",
     "prefix_attention_mask",

@@ -7,7 +7,7 @@ import hashlib
 from ._kinds import DEFAULT_MODEL
 from ._loading import _LOCK, _cache_key, _get_entry
 
-__all__ = ["base_model", "base_model_fingerprint"]
+__all__ = ["base_model", "base_model_fingerprint", "state_dict_sha256"]
 
 
 def base_model(name_or_path=DEFAULT_MODEL, kind="auto", **options):
@@ -76,7 +76,7 @@ def base_model_fingerprint(name_or_path=DEFAULT_MODEL, *, revision=None, kind="a
     with _LOCK:
         entry = _get_entry(key, source, local_files_only, None)
         if entry.sha256 is None:
-            entry.sha256 = _state_dict_sha256(entry.model, entry.kind)
+            entry.sha256 = state_dict_sha256(entry.model, entry.kind)
     return {
         "name_or_path": name_or_path,
         "revision": entry.revision,
@@ -85,7 +85,24 @@ def base_model_fingerprint(name_or_path=DEFAULT_MODEL, *, revision=None, kind="a
     }
 
 
-def _state_dict_sha256(model, kind=None):
+def state_dict_sha256(model, kind=None):
+    """SHA-256 of a model's weights: every state-dict entry's name, dtype, shape and bytes.
+
+    Entries are read in sorted name order, so the digest does not depend on
+    module order; bf16 and other dtypes numpy lacks are hashed as bytes.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    kind : str or None, default=None
+        A model kind that the digest names first (``"causal"`` and
+        ``"prefix-lm"`` only, see :func:`base_model_fingerprint`).
+
+    Returns
+    -------
+    str
+        64 hexadecimal digits.
+    """
     import torch
 
     digest = hashlib.sha256()

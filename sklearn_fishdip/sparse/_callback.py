@@ -10,7 +10,7 @@ from skorch.callbacks import Callback, GradientNormClipping
 from ._distributed import mask_checksum
 from ._masks import ParameterIndex, ParameterMask, describe_selection
 from ._optim import SparseAdamW, clear_state_outside, freezes_zero_gradients
-from ._selection import SelectionContext
+from ._selection import SelectionContext, _to_devices
 from ._seq2seq import Seq2SeqDataset, resolve_adapter, resolve_pad_token_id
 from ._strategies import resolve_strategy
 
@@ -289,17 +289,17 @@ class SparseUpdate(Callback):
         The saved mask is installed in ``optimizer`` before its own state is
         loaded (a mask change remaps SparseAdamW's state).
         """
-        params = self.context_.index.params
+        index = self.context_.index
         saved = state["mask"]
         # Saved on the CPU: indices and scores go back to their parameter's device.
-        sparse = {name: idx.to(params[name].device) for name, idx in saved["sparse"].items()}
+        sparse = _to_devices(index, saved["sparse"])
         mask = ParameterMask(saved["dense"], sparse, saved["budget_exempt"])
         self._install(optimizer, mask)
         self.mask_ = mask
         self.steps_ = state["steps"]
         self.mask_history_ = json.loads(state["mask_history"])
         self.mask_checksums_ = list(state["mask_checksums"])
-        self.context_.state = _on_devices(state["strategy_state"], params)
+        self.context_.state = _on_devices(state["strategy_state"], index.params)
         self.context_.generator.set_state(state["generator"])
         # Timings cover the whole fit, the runs before the resume included.
         self.timings_["select_s"] = state["select_s"]

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 from skorch.callbacks import Callback, LRScheduler, PrintLog, ProgressBar
 
+from ..models import state_dict_sha256
 from ._callback import SparseUpdate
 from ._seq2seq import Seq2SeqDataset
 
@@ -123,8 +124,8 @@ class EpochCheckpoint(Callback):
 
     def on_train_end(self, net, **kwargs):
         self.path_.with_suffix(".partial").unlink(missing_ok=True)
-        completed = sum("train_loss" in row for row in net.history)
-        if completed >= net.max_epochs:
+        # SparseUpdate, earlier in the callbacks, has judged whether the fit completed.
+        if not self._update.interrupted_:
             self.path_.unlink(missing_ok=True)
 
 
@@ -175,10 +176,7 @@ def fit_fingerprint(net, examples, exclude=None):
     digest.update(json.dumps(_canonical(settings), sort_keys=True).encode())
     for example in examples:
         digest.update(json.dumps(_canonical(example), sort_keys=True).encode())
-    for name, tensor in sorted(module.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(str(tensor.dtype).encode())
-        digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
+    digest.update(state_dict_sha256(module).encode())
     return digest.hexdigest()
 
 

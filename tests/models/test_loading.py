@@ -374,9 +374,9 @@ def test_global_rng_untouched(tmp_path):
 def test_fingerprint(bert_dir, monkeypatch):
     clear_model_cache()
     calls = []
-    original = _fingerprints._state_dict_sha256
+    original = _fingerprints.state_dict_sha256
     monkeypatch.setattr(
-        _fingerprints, "_state_dict_sha256", lambda m, kind: calls.append(1) or original(m, kind)
+        _fingerprints, "state_dict_sha256", lambda m, kind: calls.append(1) or original(m, kind)
     )
     fp = base_model_fingerprint(bert_dir)
     assert set(fp) == {"name_or_path", "revision", "kind", "sha256"}
