@@ -131,6 +131,13 @@ def build_parser():
     )
     add("--device", default="auto", choices=["auto", "cpu", "cuda"])
     add("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    add(
+        "--autocast",
+        default="auto",
+        choices=["auto", "bf16", "none"],
+        help="precision of training: auto is bf16 on a CUDA GPU that supports it, else float32; "
+        "bf16 also on the CPU (about 0.6 of the float32 time on CPUs with AVX512-BF16 or AMX)",
+    )
     add("--resume", action="store_true", help="keep the runs of a --json with the same settings")
     add("--verbose", action="store_true", help="show the estimators' progress bars")
     add(
@@ -204,6 +211,7 @@ def make_estimator(args, strategy, seed, device, model=None):
         # An episode's fit takes seconds: only the runs that start from the
         # pretrained model (SemEval, a FewRel base) save their epochs.
         checkpoint_dir=args.checkpoint_dir if model is None else None,
+        autocast=None if args.autocast == "none" else args.autocast,
     )
 
 
@@ -358,6 +366,8 @@ def settings_of(args):
     for name in ("learning_rate", "keep_ratio"):  # absent from files made before the options
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
+    if args.autocast != "auto":
+        settings["autocast"] = args.autocast
     return settings
 
 

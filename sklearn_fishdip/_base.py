@@ -76,6 +76,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
         random_state=None,
         verbose=1,
         checkpoint_dir=None,
+        autocast="auto",
     ):
         self.model = model
         self.model_kind = model_kind
@@ -98,6 +99,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
+        self.autocast = autocast
 
     # ------------------------------------------------------------------ #
     # scikit-learn plumbing
@@ -216,6 +218,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
                 callbacks=[("progress_bar", ProgressBar())] if self.verbose else (),
                 verbose=0,
                 checkpoint_dir=self.checkpoint_dir,
+                autocast=self.autocast,
             )
         callbacks = dict(net.callbacks_)
         update = callbacks["sparse_update"]

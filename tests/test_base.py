@@ -405,6 +405,7 @@ def test_grid_search_with_parallel_jobs(tiny_t5_path):
         ({"weight_decay": 0.1}, "only supported with optimizer='adamw'"),
         ({"device": "tpu"}, "device must be"),
         ({"lr_schedule": "cosine"}, "lr_schedule must be one of"),
+        ({"autocast": "fp16"}, "autocast must be one of"),
     ],
 )
 def test_bad_parameters_raise_at_fit(tiny_t5_path, params, message):

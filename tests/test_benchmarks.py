@@ -160,6 +160,16 @@ def test_defaults_follow_the_paper(low_resource, monkeypatch):
             "num_beams",
         ):
             assert params[name] == PAPER[name], (task, name)
+        assert params["autocast"] == "auto"  # bf16 on a GPU, float32 on the CPU
+    assert "autocast" not in low_resource.settings_of(args)  # as in files made before it
+
+    built.clear()
+    for option, expected in (("bf16", "bf16"), ("none", None)):
+        chosen = low_resource.parse_args(["--autocast", option])
+        with pytest.raises(_Built):
+            low_resource.run_one(chosen, "conll04", "fish-dip", X, y, X, y, 2, "cpu")
+        assert built[-1][1]["autocast"] == expected
+        assert low_resource.settings_of(chosen)["autocast"] == option
 
 
 def test_lists_and_learning_rates_parse(low_resource):
@@ -693,6 +703,12 @@ def test_relation_classification_options_reach_the_estimator_and_the_settings(
     assert relation_classification.make_estimator(saving, "full", 1, "cpu").checkpoint_dir == "fits"
     settings_of = relation_classification.settings_of
     assert settings_of(saving) == settings_of(default)
+    assert "autocast" not in settings_of(default)
+    bf16 = relation_classification.parse_args(["--autocast", "bf16"])
+    assert relation_classification.make_estimator(bf16, "full", 1, "cpu").autocast == "bf16"
+    assert settings_of(bf16)["autocast"] == "bf16"
+    plain = relation_classification.parse_args(["--autocast", "none"])
+    assert relation_classification.make_estimator(plain, "full", 1, "cpu").autocast is None
     assert default.checkpoint_dir is None
     for bad, message in (
         (["--learning-rate", "0"], "--learning-rate must be positive"),

@@ -143,6 +143,7 @@ def cmd_fit(args):
         random_state=args.seed,
         verbose=0 if args.quiet else 1,
         checkpoint_dir=args.checkpoint_dir,
+        autocast=None if args.autocast == "none" else args.autocast,
     )
     if args.label_name:
         params["label_names"] = dict(args.label_name)

@@ -168,6 +168,13 @@ def build_parser():
     )
     fit.add_argument("--device", default="auto", help="auto, cpu or cuda[:N] (default: auto)")
     fit.add_argument(
+        "--autocast",
+        default="auto",
+        choices=("auto", "bf16", "none"),
+        help="precision of training: auto is bf16 on a CUDA GPU that supports it, else float32; "
+        "bf16 also on the CPU, faster on CPUs with AVX512-BF16 or AMX (default: auto)",
+    )
+    fit.add_argument(
         "--checkpoint-dir",
         metavar="DIR",
         default=None,

@@ -24,6 +24,7 @@ from ._optim import (
     freezes_zero_gradients,
     optimizer_state_bytes,
 )
+from ._precision import AUTOCAST_MODES, resolve_autocast
 from ._strategies import (
     DPS,
     BitFit,
@@ -36,6 +37,7 @@ from ._strategies import (
 )
 
 __all__ = [
+    "AUTOCAST_MODES",
     "DEFAULT_LEARNING_RATES",
     "DPS",
     "EpochCheckpoint",
@@ -61,6 +63,7 @@ __all__ = [
     "network_block",
     "optimizer_state_bytes",
     "per_sample_losses",
+    "resolve_autocast",
     "resolve_device",
     "resolve_strategy",
     "squared_gradients",

@@ -10,6 +10,7 @@ from skorch.callbacks import Callback, GradientNormClipping
 from ._distributed import mask_checksum
 from ._masks import ParameterIndex, ParameterMask, describe_selection
 from ._optim import SparseAdamW, clear_state_outside, freezes_zero_gradients
+from ._precision import resolve_autocast
 from ._selection import SelectionContext, _to_devices
 from ._seq2seq import Seq2SeqDataset, resolve_adapter, resolve_pad_token_id
 from ._strategies import resolve_strategy
@@ -106,7 +107,6 @@ class SparseUpdate(Callback):
         seed = self.random_state
         if seed is None:
             seed = getattr(net, "seed_", 0) + 1
-        on_cuda = next(model.parameters()).device.type == "cuda"
         self._comm = getattr(net, "communicator_", None)
         self.strategy_ = strategy
         self.context_ = SelectionContext(
@@ -119,7 +119,11 @@ class SparseUpdate(Callback):
             pad_token_id=resolve_pad_token_id(model, getattr(net, "pad_token_id", None)),
             importance_batch_size=self.importance_batch_size,
             ranking_batch_size=self.ranking_batch_size,
-            autocast=torch.bfloat16 if on_cuda and torch.cuda.is_bf16_supported() else None,
+            # The loss ranking runs in the precision training does; the importance
+            # pass stays float32, as it is on a GPU.
+            autocast=resolve_autocast(
+                getattr(net, "autocast", "auto"), next(model.parameters()).device
+            ),
             running_losses=(lambda: net.sample_losses_) if hasattr(net, "sample_losses_") else None,
             adapter=adapter,
             communicator=self._comm,

@@ -70,6 +70,7 @@ def fit_sparse(
     verbose=0,
     distributed="auto",
     checkpoint_dir=None,
+    autocast="auto",
 ):
     """Fine-tune ``model`` with a sparse strategy; return the fitted net.
 
@@ -132,6 +133,11 @@ def fit_sparse(
         when the same fit (same examples, weights and settings) is started
         again (:class:`~sklearn_fishdip.sparse.EpochCheckpoint`).
         None saves nothing.
+    autocast : {"auto", "bf16", None}, default="auto"
+        Mixed precision of the training passes
+        (:func:`~sklearn_fishdip.sparse.resolve_autocast`): ``"auto"`` is bf16
+        on CUDA devices that support it and float32 elsewhere, ``"bf16"`` bf16
+        on any device, None float32.
 
     Returns
     -------
@@ -183,6 +189,7 @@ def fit_sparse(
         callbacks=[("sparse_update", update), *clip, *schedule, *checkpoint, *callbacks],
         verbose=verbose,
         distributed=distributed,
+        autocast=autocast,
         **options,
     )
     return net.fit(examples)

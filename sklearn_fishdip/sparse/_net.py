@@ -14,6 +14,7 @@ from skorch.utils import to_tensor
 from ..models import SelectedLogits
 from ._callback import SparseUpdate
 from ._distributed import resolve_communicator
+from ._precision import resolve_autocast
 from ._seq2seq import (
     IGNORE_INDEX,
     Seq2SeqCollator,
@@ -66,8 +67,10 @@ class Seq2SeqNet(NeuralNet):
         Stop after this many optimizer steps (within ``max_epochs``).
     random_state : int, RandomState or None, default=None
         Seeds shuffling and dropout, without touching the global RNGs.
-    autocast : {"auto", None}, default="auto"
-        ``"auto"`` trains under bf16 autocast on CUDA devices that support it.
+    autocast : {"auto", "bf16", None}, default="auto"
+        Mixed precision of the training passes (:func:`resolve_autocast`):
+        ``"auto"`` trains under bf16 autocast on CUDA devices that support it,
+        ``"bf16"`` on any device, None in float32.
     distributed : {"auto", True, False}, default=False
         Data-parallel training over ``torch.distributed`` (see
         :func:`~sklearn_fishdip.sparse._distributed.resolve_communicator`):
@@ -143,10 +146,10 @@ class Seq2SeqNet(NeuralNet):
         return iterator(dataset, **kwargs)
 
     def _autocast(self):
-        device = torch.device(self.device)
-        if self.autocast == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported():
-            return torch.autocast("cuda", dtype=torch.bfloat16)
-        return contextlib.nullcontext()
+        dtype = resolve_autocast(self.autocast, self.device)
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self.device).type, dtype=dtype)
 
     def infer(self, x, **fit_params):
         x = to_tensor(x, device=self.device)

@@ -67,6 +67,23 @@ def test_fit_saves_epochs_in_the_checkpoint_dir(files, tiny_t5_path, tmp_path, c
     assert fits.is_dir() and list(fits.iterdir()) == []
 
 
+def test_fit_passes_autocast(files, tiny_t5_path, tmp_path, capsys):
+    for option, expected in (("bf16", "bf16"), ("none", None)):
+        code, _, err = _run(
+            capsys,
+            "fit", "--task", "ner", "--train", files["ner"], "--model", tiny_t5_path,
+            "--autocast", option, "--out", tmp_path / option, *FAST,
+        )  # fmt: skip
+        assert code == 0, err
+        assert FishDipNER.load(tmp_path / option).autocast == expected
+    code, _, err = _run(
+        capsys,
+        "fit", "--task", "ner", "--train", files["ner"], "--model", tiny_t5_path,
+        "--autocast", "fp16", "--out", tmp_path / "bad", *FAST,
+    )  # fmt: skip
+    assert code == 2 and "--autocast" in err
+
+
 def test_predict_ner_writes_conll_columns(files, ner_model, tmp_path, capsys):
     estimator = FishDipNER.load(ner_model)
     output = tmp_path / "pred.txt"

@@ -112,6 +112,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
         random_state=None,
         verbose=1,
         checkpoint_dir=None,
+        autocast="auto",
     ):
         super().__init__(
             model=model,
@@ -135,6 +136,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
             random_state=random_state,
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
+            autocast=autocast,
         )
         self.max_copy_words = max_copy_words
 

@@ -114,6 +114,7 @@ class FishDipEventExtractor(BaseFishDip):
         random_state=None,
         verbose=1,
         checkpoint_dir=None,
+        autocast="auto",
     ):
         super().__init__(
             model=model,
@@ -137,6 +138,7 @@ class FishDipEventExtractor(BaseFishDip):
             random_state=random_state,
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
+            autocast=autocast,
         )
         self.schema = schema
 

@@ -70,6 +70,7 @@ class FishDipNER(BaseFishDip):
         random_state=None,
         verbose=1,
         checkpoint_dir=None,
+        autocast="auto",
     ):
         super().__init__(
             model=model,
@@ -93,6 +94,7 @@ class FishDipNER(BaseFishDip):
             random_state=random_state,
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
+            autocast=autocast,
         )
         self.scheme = scheme
 

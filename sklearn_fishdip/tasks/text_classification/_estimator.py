@@ -149,6 +149,7 @@ class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):
         random_state=None,
         verbose=1,
         checkpoint_dir=None,
+        autocast="auto",
         resolution=0.2,
     ):
         super().__init__(
@@ -173,6 +174,7 @@ class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):
             random_state=random_state,
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
+            autocast=autocast,
         )
         self.resolution = resolution
 

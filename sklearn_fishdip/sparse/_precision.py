@@ -1,0 +1,33 @@
+"""Mixed precision of the training passes."""
+
+import torch
+
+#: Accepted values of ``autocast``.
+AUTOCAST_MODES = ("auto", "bf16", None)
+
+
+def resolve_autocast(autocast, device):
+    """The dtype training autocasts to on ``device``; None trains in float32.
+
+    ``"auto"`` is bf16 on CUDA devices that support it and float32 elsewhere
+    (so CPU results stay exact and reproducible by default); ``"bf16"`` is
+    bf16 on any device: on CPUs with AVX512-BF16 or AMX (recent Xeon and
+    EPYC) a step takes about 0.6 of its float32 time; on other CPUs bf16 is
+    emulated and slower. Parameters, gradients, optimizer state, the loss
+    and the importance pass's squared gradients stay float32.
+
+    Examples
+    --------
+    >>> resolve_autocast("bf16", "cpu")
+    torch.bfloat16
+    >>> resolve_autocast("auto", "cpu") is None
+    True
+    """
+    if autocast not in AUTOCAST_MODES:
+        raise ValueError(f"autocast must be one of {list(AUTOCAST_MODES)}, got {autocast!r}")
+    if autocast == "bf16":
+        return torch.bfloat16
+    on_cuda = torch.device(device).type == "cuda"
+    if autocast == "auto" and on_cuda and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return None
