@@ -1,17 +1,22 @@
-"""Fit time of the offline default with the selected logits and with the full logits.
+"""Fit time of the offline default two ways: selected or full logits, bf16 or float32.
 
-On the prefix LM (the offline default) and decoder-only LMs, training runs
-the LM head only on the labelled positions and, under the ``"grammar"``
-loss, only over the ids the batch's grammar allows
-(:meth:`ModelAdapter.selected_logits`); the loss and gradients are those of
-the full logits. This script fits the README's job (``FishDipNER`` on the
-1% CoNLL-2003 split, seed 1) for a few epochs both ways, alternating, in one
-process, and reports the seconds and each epoch's training loss.
+``--compare logits`` (the default): on the prefix LM (the offline default)
+and decoder-only LMs, training runs the LM head only on the labelled
+positions and, under the ``"grammar"`` loss, only over the ids the batch's
+grammar allows (:meth:`ModelAdapter.selected_logits`); the loss and
+gradients are those of the full logits. ``--compare precision``: training
+under bf16 autocast (``autocast="bf16"``) against float32 (``autocast=None``)
+on the same device; the losses then differ by bf16's rounding.
+
+The script fits the README's job (``FishDipNER`` on the 1% CoNLL-2003 split,
+seed 1) for a few epochs both ways, alternating, in one process, and reports
+the seconds and each epoch's training loss.
 
 Run from the repository root, offline::
 
     python benchmarks/training_speed.py --threads 1            # ~10 min on this CPU
     python benchmarks/training_speed.py --epochs 1 --repeats 1  # a quick look
+    python benchmarks/training_speed.py --compare precision --threads 1
 
 It prints a table and writes ``benchmarks/results/training_speed.json`` with
 the command and the git commit.
@@ -36,11 +41,20 @@ from _provenance import provenance  # noqa: E402
 DATA = Path(os.environ.get("FISHDIP_DATA", ROOT.parent / "shared" / "data"))
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "training_speed.json"
 
+#: The two ways each comparison fits, the faster-meant way first.
+WAYS = {"logits": ("selected", "full"), "precision": ("bf16", "float32")}
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=3, help="max_epochs of each fit")
     parser.add_argument("--repeats", type=int, default=2, help="fits of each way, alternating")
+    parser.add_argument(
+        "--compare",
+        choices=sorted(WAYS),
+        default="logits",
+        help="selected against full logits, or bf16 autocast against float32 (default: logits)",
+    )
     parser.add_argument("--fraction", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--model", default="minilm-prefix-lm", help="(default: %(default)s)")
@@ -55,8 +69,12 @@ def parse_args(argv=None):
     return args
 
 
-def fit_once(args, X, y, full_logits):
-    """Seconds and per-epoch losses of one fit; ``full_logits`` turns the selection off."""
+def fit_once(args, X, y, way):
+    """Seconds and per-epoch losses of one fit, ``way`` one of :data:`WAYS`' values.
+
+    ``"full"`` turns the logit selection off; ``"bf16"`` and ``"float32"`` set
+    ``autocast``; ``"selected"`` is the estimator's default.
+    """
     from sklearn_fishdip import FishDipNER
     from sklearn_fishdip.models import CausalLMAdapter, ModelAdapter, PrefixLMAdapter
 
@@ -66,9 +84,10 @@ def fit_once(args, X, y, full_logits):
         max_epochs=args.epochs,
         random_state=args.seed,
         verbose=0,
+        autocast={"bf16": "bf16", "float32": None}.get(way, "auto"),
     )
     patches = []
-    if full_logits:
+    if way == "full":
         patches = [
             mock.patch.object(family, "selected_logits", return_value=None)
             for family in (ModelAdapter, CausalLMAdapter, PrefixLMAdapter)
@@ -99,25 +118,26 @@ def main(argv=None):
     record["settings"] = {key: value for key, value in vars(args).items() if key != "json"}
     record["n_train"] = len(X)
     record["fits"] = []
-    print(f"{'logits':<9} {'repeat':>6} {'fit s':>8}  losses per epoch")
+    fast, slow = WAYS[args.compare]
+    print(f"{args.compare:<9} {'repeat':>6} {'fit s':>8}  losses per epoch")
     for repeat in range(args.repeats):
-        for way in ("selected", "full"):
-            seconds, losses = fit_once(args, X, y, full_logits=way == "full")
+        for way in (fast, slow):
+            seconds, losses = fit_once(args, X, y, way)
             record["fits"].append(
-                {"logits": way, "repeat": repeat, "fit_s": seconds, "train_loss": losses}
+                {args.compare: way, "repeat": repeat, "fit_s": seconds, "train_loss": losses}
             )
             shown = " ".join(f"{loss:.4f}" for loss in losses)
             print(f"{way:<9} {repeat:>6} {seconds:>8.1f}  {shown}")
             Path(args.json).parent.mkdir(parents=True, exist_ok=True)
             Path(args.json).write_text(json.dumps(record, indent=2))
     mean = {
-        way: sum(f["fit_s"] for f in record["fits"] if f["logits"] == way) / args.repeats
-        for way in ("selected", "full")
+        way: sum(f["fit_s"] for f in record["fits"] if f[args.compare] == way) / args.repeats
+        for way in (fast, slow)
     }
-    record["speedup"] = mean["full"] / mean["selected"]
+    record["speedup"] = mean[slow] / mean[fast]
     Path(args.json).write_text(json.dumps(record, indent=2))
     print(
-        f"mean fit: selected {mean['selected']:.1f} s, full {mean['full']:.1f} s, "
+        f"mean fit: {fast} {mean[fast]:.1f} s, {slow} {mean[slow]:.1f} s, "
         f"speedup {record['speedup']:.2f}x"
     )
     return record

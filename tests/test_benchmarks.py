@@ -817,6 +817,30 @@ def test_training_speed_fits_both_ways_with_the_same_losses(data_dir, tiny_bert,
     assert saved["command"] and "git" in saved and saved["speedup"] == record["speedup"]
 
 
+def test_training_speed_compares_bf16_with_float32(data_dir, tiny_bert, tmp_path, monkeypatch):
+    module = _load("training_speed")
+    from sklearn_fishdip import FishDipNER
+
+    precisions = []
+    real_fit = FishDipNER.fit
+
+    def recording_fit(self, X, y):
+        precisions.append(self.autocast)
+        return real_fit(self, X, y)
+
+    monkeypatch.setattr(FishDipNER, "fit", recording_fit)
+    argv = ["--data", str(data_dir / "conll2003" / "train.txt"), "--fraction", "1.0"]
+    argv += ["--model", tiny_bert, "--model-kind", "prefix-lm", "--epochs", "2", "--repeats", "1"]
+    record = module.main([*argv, "--compare", "precision", "--json", str(tmp_path / "p.json")])
+    assert precisions == ["bf16", None]
+    fits = {fit["precision"]: fit for fit in record["fits"]}
+    assert set(fits) == {"bf16", "float32"} and record["settings"]["compare"] == "precision"
+    # The same fit up to bf16's rounding: close losses, not equal ones.
+    bf16, float32 = fits["bf16"]["train_loss"], fits["float32"]["train_loss"]
+    assert bf16 != float32 and bf16 == pytest.approx(float32, rel=0.05)
+    assert record["speedup"] == pytest.approx(fits["float32"]["fit_s"] / fits["bf16"]["fit_s"])
+
+
 def test_a_method_keeps_its_colour_in_every_panel(tmp_path, monkeypatch):
     # STS-B has no SetFit bar: without one colour map for the whole figure the
     # methods after it took the next method's colour in that panel only.
