@@ -56,6 +56,7 @@ def parse_args(argv=None):
         help="selected against full logits, or bf16 autocast against float32 (default: logits)",
     )
     parser.add_argument("--fraction", type=float, default=0.01)
+    parser.add_argument("--batch-size", type=int, default=8, help="(default: %(default)s)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--model", default="minilm-prefix-lm", help="(default: %(default)s)")
     parser.add_argument("--model-kind", default="auto", help="(default: %(default)s)")
@@ -63,9 +64,9 @@ def parse_args(argv=None):
     parser.add_argument("--data", default=str(DATA / "conll2003" / "train.txt"))
     parser.add_argument("--json", default=str(DEFAULT_JSON))
     args = parser.parse_args(argv)
-    for name in ("epochs", "repeats"):
+    for name in ("epochs", "repeats", "batch_size"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name} must be a positive integer")
+            parser.error(f"--{name.replace('_', '-')} must be a positive integer")
     return args
 
 
@@ -82,6 +83,7 @@ def fit_once(args, X, y, way):
         model=args.model,
         model_kind=args.model_kind,
         max_epochs=args.epochs,
+        batch_size=args.batch_size,
         random_state=args.seed,
         verbose=0,
         autocast={"bf16": "bf16", "float32": None}.get(way, "auto"),
