@@ -92,11 +92,11 @@ PARAMETERS_DOC = """model : str, default="minilm-prefix-lm"
     autocast : {"auto", "bf16", None}, default="auto"
         Mixed precision of training (the training steps and FISH-DIP's loss
         ranking; weights, optimizer state, the loss and the squared gradients
-        of the importance pass stay float32).
-        ``"auto"`` is bf16 on CUDA devices that support it and float32
-        elsewhere. ``"bf16"`` is bf16 on any device: on CPUs with AVX512-BF16
-        or AMX a fit takes about 0.6 of its float32 time, with the numerics
-        of a bf16 GPU fit (bf16 is emulated, and slower, on older CPUs).
+        of the importance pass stay float32). ``"auto"`` is bf16 on CUDA
+        devices that support it and float32 elsewhere. ``"bf16"`` is bf16 on
+        any device: on CPUs with AVX512-BF16 or AMX a fit takes 0.6-0.85 of
+        its float32 time (less at larger batches and longer sentences), with
+        the numerics of a bf16 GPU fit; older CPUs emulate bf16, slower.
         None trains in float32. Generation runs in float32."""
 
 FITTED_DOC = """history_ : list of dict
