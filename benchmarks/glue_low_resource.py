@@ -29,7 +29,9 @@ command, the checkout's commit and the machine.
 """
 
 import argparse
+import functools
 import json
+import random
 import sys
 import tempfile
 import time
@@ -41,6 +43,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
 from _provenance import LIBRARIES, provenance  # noqa: E402
 from crf_baseline import format_mean_std, mean_std, parse_int_list  # noqa: E402
@@ -118,6 +121,28 @@ def run_fishdip(task, strategy, X, y, X_dev, args, seed):
     return estimator.fit(X, y).predict(X_dev)
 
 
+def restores_global_rngs(runner):
+    """Give back Python's, NumPy's and torch's global RNG states after ``runner``.
+
+    The peers come from other libraries: SetFit seeds every global generator
+    (``transformers.set_seed``) and a fine-tuned head draws its dropout from
+    torch's; a benchmark run must leave the next one's generators as it found them.
+    """
+
+    @functools.wraps(runner)
+    def wrapper(*args, **kwargs):
+        python_state, numpy_state = random.getstate(), np.random.get_state()  # noqa: NPY002
+        with torch.random.fork_rng(devices=[]):
+            try:
+                return runner(*args, **kwargs)
+            finally:
+                random.setstate(python_state)
+                np.random.set_state(numpy_state)  # noqa: NPY002
+
+    return wrapper
+
+
+@restores_global_rngs
 def run_logreg(task, X, y, X_dev, args, seed):
     from sentence_transformers import SentenceTransformer
     from sklearn.linear_model import LogisticRegression, Ridge
@@ -135,6 +160,7 @@ def run_logreg(task, X, y, X_dev, args, seed):
     return model.fit(features(X), y).predict(features(X_dev))
 
 
+@restores_global_rngs
 def run_setfit(task, X, y, X_dev, args, seed):
     if task == "STS-B":
         return None  # SetFit classifies; it has no regression head
@@ -160,18 +186,17 @@ def run_setfit(task, X, y, X_dev, args, seed):
     return [labels[int(index)] for index in predicted]
 
 
+@restores_global_rngs
 def run_head(task, X, y, X_dev, args, seed):
-    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     regression = task == "STS-B"
     labels = None if regression else sorted(set(y))
     generator = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng():  # the new head's initialization, without global RNG changes
-        torch.manual_seed(seed)
-        model = AutoModelForSequenceClassification.from_pretrained(
-            args.minilm, num_labels=1 if regression else len(labels)
-        )
+    torch.manual_seed(seed)  # the new head's initialization and the dropout masks
+    model = AutoModelForSequenceClassification.from_pretrained(
+        args.minilm, num_labels=1 if regression else len(labels)
+    )
     tokenizer = AutoTokenizer.from_pretrained(args.minilm)
 
     def encode(items):
