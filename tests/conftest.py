@@ -11,4 +11,4 @@ import torch  # noqa: E402
 # CI and developer machines have 2 cores; oversubscription makes tests slower, not faster.
 torch.set_num_threads(1)
 
-from tests.estimator_fixtures import tiny_t5_path  # noqa: E402,F401  (shared fixture)
+from tests.estimator_fixtures import tiny_bert_path, tiny_t5_path  # noqa: E402,F401  (shared)

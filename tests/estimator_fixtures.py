@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from sklearn_fishdip.utils._testing import make_tiny_t5
+from sklearn_fishdip.utils._testing import make_tiny_bert, make_tiny_t5
 
 NER_X = [
     "John visited Paris".split(),
@@ -41,6 +41,16 @@ def tiny_t5_path(tmp_path_factory):
     """A tiny random T5 and its word-level tokenizer, saved as a local model folder."""
     model, tokenizer = make_tiny_t5(seed=0, d_model=16)
     path = tmp_path_factory.mktemp("tiny_t5")
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_path(tmp_path_factory):
+    """A tiny random encoder-only BERT and its tokenizer, saved as a local model folder."""
+    model, tokenizer = make_tiny_bert(seed=0)
+    path = tmp_path_factory.mktemp("tiny_bert")
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return str(path)

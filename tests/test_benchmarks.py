@@ -28,7 +28,7 @@ from sklearn_fishdip.tasks.relation_classification import (
     FishDipRelationClassifier,
     load_semeval2010,
 )
-from sklearn_fishdip.utils._testing import make_tiny_bert, make_tiny_gpt2, make_tiny_t5
+from sklearn_fishdip.utils._testing import make_tiny_gpt2, make_tiny_t5
 
 from .estimator_fixtures import global_rng_untouched  # noqa: F401 (used by pytestmark)
 
@@ -600,21 +600,12 @@ def rc_data_dir(tmp_path):
     return folder
 
 
-@pytest.fixture
-def tiny_bert(tmp_path):
-    model, tokenizer = make_tiny_bert(seed=0, hidden_size=16, max_position_embeddings=64)
-    path = tmp_path / "tiny_bert"
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
-
-
-def _rc_argv(data_dir, tiny_bert, tmp_path, *extra):
+def _rc_argv(data_dir, tiny_bert_path, tmp_path, *extra):
     return [
         "--quick",
         "--peer",
         "--model",
-        tiny_bert,
+        tiny_bert_path,
         "--model-kind",
         "prefix-lm",
         "--data-dir",
@@ -630,9 +621,9 @@ def _rc_argv(data_dir, tiny_bert, tmp_path, *extra):
 
 
 def test_relation_classification_semeval_runs_and_resumes(
-    relation_classification, rc_data_dir, tiny_bert, tmp_path, capsys
+    relation_classification, rc_data_dir, tiny_bert_path, tmp_path, capsys
 ):
-    argv = _rc_argv(rc_data_dir, tiny_bert, tmp_path, "--fractions", "0.5", "--max-test", "3")
+    argv = _rc_argv(rc_data_dir, tiny_bert_path, tmp_path, "--fractions", "0.5", "--max-test", "3")
     argv += ["--strategies", "full,fish-dip"]
     results = relation_classification.main(argv)
     assert [run["strategy"] for run in results["runs"]] == ["full", "fish-dip", "peer"]
@@ -721,7 +712,7 @@ def test_relation_classification_options_reach_the_estimator_and_the_settings(
 
 
 def test_relation_classification_fewrel_episodes_start_from_the_base(
-    relation_classification, rc_data_dir, tiny_bert, tmp_path, monkeypatch
+    relation_classification, rc_data_dir, tiny_bert_path, tmp_path, monkeypatch
 ):
     starts = []
     fit = FishDipRelationClassifier.fit
@@ -731,7 +722,9 @@ def test_relation_classification_fewrel_episodes_start_from_the_base(
         return fit(self, X, y)
 
     monkeypatch.setattr(FishDipRelationClassifier, "fit", recording_fit)
-    argv = _rc_argv(rc_data_dir, tiny_bert, tmp_path, "--dataset", "fewrel", "--fractions", "1")
+    argv = _rc_argv(
+        rc_data_dir, tiny_bert_path, tmp_path, "--dataset", "fewrel", "--fractions", "1"
+    )
     argv += ["--n-query", "1", "--episode-settings", "5way1shot"]
     argv += ["--checkpoint-dir", str(tmp_path / "fits")]
     results = relation_classification.main(argv)
@@ -746,11 +739,11 @@ def test_relation_classification_fewrel_episodes_start_from_the_base(
         )
     # The base sees the 10 training relations only; the episode starts from its saved weights.
     (base_model, base_labels, base_dir), (episode_model, episode_labels, episode_dir) = starts
-    assert base_model == tiny_bert and base_labels == sorted(FEWREL_SPLIT.train)
+    assert base_model == tiny_bert_path and base_labels == sorted(FEWREL_SPLIT.train)
     # Only the base, the long fit, saves its epochs; an episode takes seconds.
     assert (base_dir, episode_dir) == (str(tmp_path / "fits"), None)
     assert results["runs"][0]["base_resumed_epochs"] == 0
-    assert episode_model != tiny_bert and set(episode_labels) <= set(FEWREL_SPLIT.episode)
+    assert episode_model != tiny_bert_path and set(episode_labels) <= set(FEWREL_SPLIT.episode)
     assert results["runs"][0]["base_n_train"] == results["runs"][0]["n_train"] == 30
     assert results["runs"][1]["n_train"] == 0 and results["runs"][1]["n_support"] == 5
     assert not Path(episode_model).exists()  # the saved base is removed at the end
@@ -802,11 +795,20 @@ def test_ranking_speed_times_both_ways_and_finds_the_same_scores(
     assert "speedup" in capsys.readouterr().out
 
 
-def test_training_speed_fits_both_ways_with_the_same_losses(data_dir, tiny_bert, tmp_path):
+def test_training_speed_fits_both_ways_with_the_same_losses(data_dir, tiny_bert_path, tmp_path):
     module = _load("training_speed")
     out = tmp_path / "speed.json"
     argv = ["--data", str(data_dir / "conll2003" / "train.txt"), "--fraction", "1.0"]
-    argv += ["--model", tiny_bert, "--model-kind", "prefix-lm", "--epochs", "2", "--repeats", "1"]
+    argv += [
+        "--model",
+        tiny_bert_path,
+        "--model-kind",
+        "prefix-lm",
+        "--epochs",
+        "2",
+        "--repeats",
+        "1",
+    ]
     record = module.main([*argv, "--json", str(out)])
     fits = {fit["logits"]: fit for fit in record["fits"]}
     assert set(fits) == {"selected", "full"} and record["n_train"] == len(SENTENCES)
@@ -817,7 +819,7 @@ def test_training_speed_fits_both_ways_with_the_same_losses(data_dir, tiny_bert,
     assert saved["command"] and "git" in saved and saved["speedup"] == record["speedup"]
 
 
-def test_training_speed_compares_bf16_with_float32(data_dir, tiny_bert, tmp_path, monkeypatch):
+def test_training_speed_compares_bf16_with_float32(data_dir, tiny_bert_path, tmp_path, monkeypatch):
     module = _load("training_speed")
     from sklearn_fishdip import FishDipNER
 
@@ -830,7 +832,16 @@ def test_training_speed_compares_bf16_with_float32(data_dir, tiny_bert, tmp_path
 
     monkeypatch.setattr(FishDipNER, "fit", recording_fit)
     argv = ["--data", str(data_dir / "conll2003" / "train.txt"), "--fraction", "1.0"]
-    argv += ["--model", tiny_bert, "--model-kind", "prefix-lm", "--epochs", "2", "--repeats", "1"]
+    argv += [
+        "--model",
+        tiny_bert_path,
+        "--model-kind",
+        "prefix-lm",
+        "--epochs",
+        "2",
+        "--repeats",
+        "1",
+    ]
     record = module.main([*argv, "--compare", "precision", "--json", str(tmp_path / "p.json")])
     assert precisions == ["bf16", None]
     fits = {fit["precision"]: fit for fit in record["fits"]}

@@ -16,7 +16,6 @@ from sklearn.utils import estimator_checks
 from sklearn_fishdip import FishDipSRL, all_estimators
 from sklearn_fishdip.persistence import load_estimator
 from sklearn_fishdip.tasks.srl import srl_spans_to_tags
-from sklearn_fishdip.utils._testing import make_tiny_bert
 
 from ...estimator_fixtures import fast_params, global_rng_untouched  # noqa: F401
 from ...test_base import DATA_FREE_CHECKS
@@ -42,19 +41,10 @@ LEARNS = dict(max_epochs=30, keep_ratio=0.2, learning_rate=0.1, batch_size=3, la
 
 
 @pytest.fixture(scope="module")
-def bert_path(tmp_path_factory):
-    model, tokenizer = make_tiny_bert()
-    path = tmp_path_factory.mktemp("srl_tiny_bert")
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
-
-
-@pytest.fixture(scope="module")
-def fitted(bert_path):
+def fitted(tiny_bert_path):
     # The prefix LM: its aligned target positions must step over the source's
     # predicate brackets, or the copy stalls at the predicate.
-    params = fast_params(bert_path, model_kind="prefix-lm", **LEARNS)
+    params = fast_params(tiny_bert_path, model_kind="prefix-lm", **LEARNS)
     return FishDipSRL(**params).fit(X, Y)
 
 

@@ -194,25 +194,15 @@ def test_replot_draws_only_the_sizes_asked_for(tmp_path):
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def _tiny_encoder(tmp_path):
-    from sklearn_fishdip.utils._testing import make_tiny_bert
-
-    model, tokenizer = make_tiny_bert(seed=0, hidden_size=16, max_position_embeddings=64)
-    path = tmp_path / "encoder"
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
-
-
 PEER_X = ["a good film", "a bad film", "a fine film", "a dull film"] * 2
 PEER_Y = [1, 0, 1, 0] * 2
 PEER_PAIRS = [("a cat sits", "a cat"), ("a dog runs", "the sky")] * 4
 PEER_SCORES = [4.0, 0.5] * 4
 
 
-def test_fine_tuned_head_peer_is_seeded_and_answers_every_dev_item(tmp_path):
+def test_fine_tuned_head_peer_is_seeded_and_answers_every_dev_item(tiny_bert_path):
     bench = _load()
-    args = bench.parse_args(["--minilm", _tiny_encoder(tmp_path), "--max-epochs", "2"])
+    args = bench.parse_args(["--minilm", tiny_bert_path, "--max-epochs", "2"])
     args.batch_size = 4
     first = bench.run_head("SST-2", PEER_X, PEER_Y, PEER_X[:3], args, seed=1)
     again = bench.run_head("SST-2", PEER_X, PEER_Y, PEER_X[:3], args, seed=1)
@@ -221,11 +211,11 @@ def test_fine_tuned_head_peer_is_seeded_and_answers_every_dev_item(tmp_path):
     assert len(scores) == 2 and all(isinstance(float(s), float) for s in scores)
 
 
-def test_frozen_encoder_and_setfit_peers_run_on_a_local_checkpoint(tmp_path):
+def test_frozen_encoder_and_setfit_peers_run_on_a_local_checkpoint(tiny_bert_path):
     pytest.importorskip("sentence_transformers")
     pytest.importorskip("setfit")
     bench = _load()
-    args = bench.parse_args(["--minilm", _tiny_encoder(tmp_path), "--setfit-iterations", "1"])
+    args = bench.parse_args(["--minilm", tiny_bert_path, "--setfit-iterations", "1"])
     labels = bench.run_logreg("SST-2", PEER_X, PEER_Y, PEER_X[:3], args, seed=1)
     assert len(labels) == 3 and set(labels) <= {0, 1}
     # Pairs are featurized as [u, v, |u - v|, u * v]; STS-B gets a ridge regression.
