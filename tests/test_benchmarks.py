@@ -795,20 +795,16 @@ def test_ranking_speed_times_both_ways_and_finds_the_same_scores(
     assert "speedup" in capsys.readouterr().out
 
 
+def _speed_argv(data_dir, model):
+    """training_speed.py on every sentence of the tiny corpus, 2 epochs, one fit each way."""
+    argv = ["--data", str(data_dir / "conll2003" / "train.txt"), "--fraction", "1.0"]
+    return [*argv, "--model", model, "--model-kind", "prefix-lm", "--epochs", "2", "--repeats", "1"]
+
+
 def test_training_speed_fits_both_ways_with_the_same_losses(data_dir, tiny_bert_path, tmp_path):
     module = _load("training_speed")
     out = tmp_path / "speed.json"
-    argv = ["--data", str(data_dir / "conll2003" / "train.txt"), "--fraction", "1.0"]
-    argv += [
-        "--model",
-        tiny_bert_path,
-        "--model-kind",
-        "prefix-lm",
-        "--epochs",
-        "2",
-        "--repeats",
-        "1",
-    ]
+    argv = _speed_argv(data_dir, tiny_bert_path)
     record = module.main([*argv, "--json", str(out)])
     fits = {fit["logits"]: fit for fit in record["fits"]}
     assert set(fits) == {"selected", "full"} and record["n_train"] == len(SENTENCES)
@@ -831,17 +827,7 @@ def test_training_speed_compares_bf16_with_float32(data_dir, tiny_bert_path, tmp
         return real_fit(self, X, y)
 
     monkeypatch.setattr(FishDipNER, "fit", recording_fit)
-    argv = ["--data", str(data_dir / "conll2003" / "train.txt"), "--fraction", "1.0"]
-    argv += [
-        "--model",
-        tiny_bert_path,
-        "--model-kind",
-        "prefix-lm",
-        "--epochs",
-        "2",
-        "--repeats",
-        "1",
-    ]
+    argv = _speed_argv(data_dir, tiny_bert_path)
     record = module.main([*argv, "--compare", "precision", "--json", str(tmp_path / "p.json")])
     assert precisions == ["bf16", None]
     fits = {fit["precision"]: fit for fit in record["fits"]}
