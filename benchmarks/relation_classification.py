@@ -136,7 +136,7 @@ def build_parser():
         default="auto",
         choices=["auto", "bf16", "none"],
         help="precision of training: auto is bf16 on a CUDA GPU that supports it, else float32; "
-        "bf16 also on the CPU (0.6-0.85 of the float32 time on CPUs with AVX512-BF16 or AMX)",
+        "bf16 also on the CPU (0.75-0.85 of the float32 time on CPUs with AVX512-BF16 or AMX)",
     )
     add("--resume", action="store_true", help="keep the runs of a --json with the same settings")
     add("--verbose", action="store_true", help="show the estimators' progress bars")

@@ -94,7 +94,7 @@ PARAMETERS_DOC = """model : str, default="minilm-prefix-lm"
         ranking; weights, optimizer state, the loss and the squared gradients
         of the importance pass stay float32). ``"auto"`` is bf16 on CUDA
         devices that support it and float32 elsewhere. ``"bf16"`` is bf16 on
-        any device: on CPUs with AVX512-BF16 or AMX a fit takes 0.6-0.85 of
+        any device: on CPUs with AVX512-BF16 or AMX a fit takes 0.75-0.85 of
         its float32 time (less at larger batches and longer sentences), with
         the numerics of a bf16 GPU fit; older CPUs emulate bf16, slower.
         None trains in float32. Generation runs in float32."""

@@ -12,7 +12,7 @@ def resolve_autocast(autocast, device):
     ``"auto"`` is bf16 on CUDA devices that support it and float32 elsewhere
     (so CPU results stay exact and reproducible by default); ``"bf16"`` is
     bf16 on any device: on CPUs with AVX512-BF16 or AMX (recent Xeon and
-    EPYC) a step takes 0.6-0.85 of its float32 time; on other CPUs bf16 is
+    EPYC) a step takes 0.75-0.85 of its float32 time; on other CPUs bf16 is
     emulated and slower. Parameters, gradients, optimizer state, the loss
     and the importance pass's squared gradients stay float32.
 
