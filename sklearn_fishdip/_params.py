@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .models import MODEL_KINDS
-from .sparse import AUTOCAST_MODES, DEFAULT_LEARNING_RATES, LR_SCHEDULES, resolve_strategy
+from .sparse import DEFAULT_LEARNING_RATES, LR_SCHEDULES, check_autocast, resolve_strategy
 
 #: Accepted values of the estimators' ``training_loss``.
 TRAINING_LOSSES = ("auto", "full", "grammar")
@@ -58,10 +58,7 @@ def check_params(estimator):
         raise ValueError("weight_decay is only supported with optimizer='adamw'")
     if device not in ("auto", "cpu", "cuda") and not str(device).startswith("cuda:"):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}")
-    if params["autocast"] not in AUTOCAST_MODES:
-        raise ValueError(
-            f"autocast must be one of {list(AUTOCAST_MODES)}, got {params['autocast']!r}"
-        )
+    check_autocast(params["autocast"])
     strategy = resolve_strategy(params["strategy"])
     # keep_ratio and refresh_every configure whichever strategy has them.
     own = strategy.get_params()

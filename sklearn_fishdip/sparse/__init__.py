@@ -24,7 +24,7 @@ from ._optim import (
     freezes_zero_gradients,
     optimizer_state_bytes,
 )
-from ._precision import AUTOCAST_MODES, resolve_autocast
+from ._precision import AUTOCAST_MODES, check_autocast, resolve_autocast
 from ._strategies import (
     DPS,
     BitFit,
@@ -56,6 +56,7 @@ __all__ = [
     "SparseAdamW",
     "SparseStrategy",
     "SparseUpdate",
+    "check_autocast",
     "fit_fingerprint",
     "fit_sparse",
     "freezes_zero_gradients",

@@ -6,6 +6,12 @@ import torch
 AUTOCAST_MODES = ("auto", "bf16", None)
 
 
+def check_autocast(autocast):
+    """Raise a ``ValueError`` naming ``autocast`` unless it is one of :data:`AUTOCAST_MODES`."""
+    if autocast not in AUTOCAST_MODES:
+        raise ValueError(f"autocast must be one of {list(AUTOCAST_MODES)}, got {autocast!r}")
+
+
 def resolve_autocast(autocast, device):
     """The dtype training autocasts to on ``device``; None trains in float32.
 
@@ -23,8 +29,7 @@ def resolve_autocast(autocast, device):
     >>> resolve_autocast("auto", "cpu") is None
     True
     """
-    if autocast not in AUTOCAST_MODES:
-        raise ValueError(f"autocast must be one of {list(AUTOCAST_MODES)}, got {autocast!r}")
+    check_autocast(autocast)
     if autocast == "bf16":
         return torch.bfloat16
     on_cuda = torch.device(device).type == "cuda"
