@@ -60,6 +60,11 @@ import tagging_reference  # noqa: E402
 import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
 from _provenance import LIBRARIES, provenance  # noqa: E402
+from _training_options import (  # noqa: E402
+    add_training_options,
+    estimator_training_options,
+    training_settings,
+)
 
 from sklearn_fishdip import DEFAULT_MODEL, all_estimators  # noqa: E402
 from sklearn_fishdip.datasets import (  # noqa: E402
@@ -372,13 +377,7 @@ def build_parser():
     parser.add_argument(
         "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
     )
-    parser.add_argument(
-        "--autocast",
-        default="auto",
-        choices=["auto", "bf16", "none"],
-        help="precision of training: auto is bf16 on a CUDA GPU that supports it, else float32; "
-        "bf16 also on the CPU (0.75-0.85 of the float32 time on CPUs with AVX512-BF16 or AMX)",
-    )
+    add_training_options(parser.add_argument)
     parser.add_argument(
         "--jobs",
         type=int,
@@ -392,12 +391,6 @@ def build_parser():
         help="keep the runs of an existing --json file made with the same settings",
     )
     parser.add_argument("--verbose", action="store_true", help="show the estimators' progress bars")
-    parser.add_argument(
-        "--checkpoint-dir",
-        default=None,
-        help="save each fit's state there after every epoch; the same command run again "
-        "(with --resume) continues an interrupted fit where it stopped, to the same result",
-    )
     parser.add_argument(
         "--quick",
         action="store_true",
@@ -549,8 +542,7 @@ def run_one(args, dataset, strategy, X_train, y_train, X_test, y_test, seed, dev
         device=device,
         random_state=seed,
         verbose=int(args.verbose),
-        checkpoint_dir=args.checkpoint_dir,
-        autocast=None if args.autocast == "none" else args.autocast,
+        **estimator_training_options(args),
     )
     start = time.perf_counter()
     estimator.fit(X_train, y_train)
@@ -727,9 +719,7 @@ def settings_of(args):
         "max_test": args.max_test,
         "data_dir": str(Path(args.data_dir).resolve()),
     }
-    if args.autocast != "auto":  # absent from files made before the option
-        settings["autocast"] = args.autocast
-    return settings
+    return {**settings, **training_settings(args)}
 
 
 def make_metadata(args, argv, device):

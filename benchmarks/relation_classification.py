@@ -53,6 +53,11 @@ import relation_peer  # noqa: E402
 import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
 from _provenance import provenance  # noqa: E402
+from _training_options import (  # noqa: E402
+    add_training_options,
+    estimator_training_options,
+    training_settings,
+)
 from sklearn.base import clone  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 
@@ -131,21 +136,9 @@ def build_parser():
     )
     add("--device", default="auto", choices=["auto", "cpu", "cuda"])
     add("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    add(
-        "--autocast",
-        default="auto",
-        choices=["auto", "bf16", "none"],
-        help="precision of training: auto is bf16 on a CUDA GPU that supports it, else float32; "
-        "bf16 also on the CPU (0.75-0.85 of the float32 time on CPUs with AVX512-BF16 or AMX)",
-    )
+    add_training_options(add)
     add("--resume", action="store_true", help="keep the runs of a --json with the same settings")
     add("--verbose", action="store_true", help="show the estimators' progress bars")
-    add(
-        "--checkpoint-dir",
-        default=None,
-        help="save each fit's state there after every epoch; the same command run again "
-        "(with --resume) continues an interrupted fit where it stopped, to the same result",
-    )
     add("--quick", action="store_true", help=f"smoke: {QUICK}, {QUICK_MAX_TEST} test sentences")
     return parser
 
@@ -208,10 +201,12 @@ def make_estimator(args, strategy, seed, device, model=None):
         random_state=seed,
         label_names=LABEL_NAMES,
         verbose=int(args.verbose),
-        # An episode's fit takes seconds: only the runs that start from the
-        # pretrained model (SemEval, a FewRel base) save their epochs.
-        checkpoint_dir=args.checkpoint_dir if model is None else None,
-        autocast=None if args.autocast == "none" else args.autocast,
+        **{
+            **estimator_training_options(args),
+            # An episode's fit takes seconds: only the runs that start from the
+            # pretrained model (SemEval, a FewRel base) save their epochs.
+            "checkpoint_dir": args.checkpoint_dir if model is None else None,
+        },
     )
 
 
@@ -366,9 +361,7 @@ def settings_of(args):
     for name in ("learning_rate", "keep_ratio"):  # absent from files made before the options
         if getattr(args, name) is not None:
             settings[name] = getattr(args, name)
-    if args.autocast != "auto":
-        settings["autocast"] = args.autocast
-    return settings
+    return {**settings, **training_settings(args)}
 
 
 def summarize(runs):

@@ -1,4 +1,5 @@
-"""Fit time of the offline default two ways: selected or full logits, bf16 or float32.
+"""Fit time of the offline default two ways: selected or full logits, bf16 or float32,
+length-grouped or plainly shuffled batches.
 
 ``--compare logits`` (the default): on the prefix LM (the offline default)
 and decoder-only LMs, training runs the LM head only on the labelled
@@ -6,7 +7,10 @@ positions and, under the ``"grammar"`` loss, only over the ids the batch's
 grammar allows (:meth:`ModelAdapter.selected_logits`); the loss and
 gradients are those of the full logits. ``--compare precision``: training
 under bf16 autocast (``autocast="bf16"``) against float32 (``autocast=None``)
-on the same device; the losses then differ by bf16's rounding.
+on the same device; the losses then differ by bf16's rounding. ``--compare
+batching``: batches of similar lengths (``group_by_length=True``) against
+plain shuffling; the same number of steps on other batches, so the losses
+differ too.
 
 The script fits the README's job (``FishDipNER`` on the 1% CoNLL-2003 split,
 seed 1) for a few epochs both ways, alternating, in one process, and reports
@@ -17,6 +21,7 @@ Run from the repository root, offline::
     python benchmarks/training_speed.py --threads 1            # ~10 min on this CPU
     python benchmarks/training_speed.py --epochs 1 --repeats 1  # a quick look
     python benchmarks/training_speed.py --compare precision --threads 1
+    python benchmarks/training_speed.py --compare batching --threads 1
 
 It prints a table and writes ``benchmarks/results/training_speed.json`` with
 the command and the git commit.
@@ -42,7 +47,11 @@ DATA = Path(os.environ.get("FISHDIP_DATA", ROOT.parent / "shared" / "data"))
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "training_speed.json"
 
 #: The two ways each comparison fits, the faster-meant way first.
-WAYS = {"logits": ("selected", "full"), "precision": ("bf16", "float32")}
+WAYS = {
+    "logits": ("selected", "full"),
+    "precision": ("bf16", "float32"),
+    "batching": ("by_length", "random"),
+}
 
 
 def parse_args(argv=None):
@@ -53,7 +62,8 @@ def parse_args(argv=None):
         "--compare",
         choices=sorted(WAYS),
         default="logits",
-        help="selected against full logits, or bf16 autocast against float32 (default: logits)",
+        help="selected against full logits, bf16 autocast against float32, or length-grouped "
+        "against plainly shuffled batches (default: logits)",
     )
     parser.add_argument("--fraction", type=float, default=0.01)
     parser.add_argument("--batch-size", type=int, default=8, help="(default: %(default)s)")
@@ -74,7 +84,8 @@ def fit_once(args, X, y, way):
     """Seconds and per-epoch losses of one fit, ``way`` one of :data:`WAYS`' values.
 
     ``"full"`` turns the logit selection off; ``"bf16"`` and ``"float32"`` set
-    ``autocast``; ``"selected"`` is the estimator's default.
+    ``autocast``; ``"by_length"`` sets ``group_by_length``; ``"selected"`` and
+    ``"random"`` are the estimator's defaults.
     """
     from sklearn_fishdip import FishDipNER
     from sklearn_fishdip.models import CausalLMAdapter, ModelAdapter, PrefixLMAdapter
@@ -87,6 +98,7 @@ def fit_once(args, X, y, way):
         random_state=args.seed,
         verbose=0,
         autocast={"bf16": "bf16", "float32": None}.get(way, "auto"),
+        group_by_length=way == "by_length",
     )
     patches = []
     if way == "full":

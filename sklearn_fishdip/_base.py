@@ -18,7 +18,6 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import ProgressBar
-from tqdm.auto import tqdm
 
 from ._params import check_params
 from ._registry import register_estimator
@@ -77,6 +76,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
         verbose=1,
         checkpoint_dir=None,
         autocast="auto",
+        group_by_length=False,
     ):
         self.model = model
         self.model_kind = model_kind
@@ -100,6 +100,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
         self.verbose = verbose
         self.checkpoint_dir = checkpoint_dir
         self.autocast = autocast
+        self.group_by_length = group_by_length
 
     # ------------------------------------------------------------------ #
     # scikit-learn plumbing
@@ -219,6 +220,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
                 verbose=0,
                 checkpoint_dir=self.checkpoint_dir,
                 autocast=self.autocast,
+                group_by_length=self.group_by_length,
             )
         callbacks = dict(net.callbacks_)
         update = callbacks["sparse_update"]
@@ -366,28 +368,22 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
             )
         device = self._resolve_device()
         grammar = self.grammar_ if self.constrained_decoding else None
-        batch_size = max(self.batch_size, 16)
-        batches = range(0, len(flat), batch_size)
-        # A progress bar only where generation takes noticeably long.
-        if self.verbose and len(batches) > 1:
-            batches = tqdm(batches, desc="generating", unit="batch", leave=False)
         texts = []
-        # In a Dask or joblib worker, torch generates on this task's share of the cores.
-        with torch_threads_share():
-            for first in batches:
-                texts.extend(
-                    generate_augmented(
-                        self.model_,
-                        self.tokenizer_,
-                        flat[first : first + batch_size],
-                        source_texts=sources[first : first + batch_size],
-                        grammar=grammar,
-                        num_beams=self.num_beams,
-                        batch_size=batch_size,
-                        device=device,
-                        max_source_length=self.max_source_length,
-                        adapter=adapter,
-                    )
+        if flat:
+            # In a Dask or joblib worker, torch generates on this task's share of the cores.
+            with torch_threads_share():
+                texts = generate_augmented(
+                    self.model_,
+                    self.tokenizer_,
+                    flat,
+                    source_texts=sources,
+                    grammar=grammar,
+                    num_beams=self.num_beams,
+                    batch_size=max(self.batch_size, 16),
+                    device=device,
+                    max_source_length=self.max_source_length,
+                    adapter=adapter,
+                    progress=bool(self.verbose),
                 )
         return windows, texts
 

@@ -97,7 +97,14 @@ PARAMETERS_DOC = """model : str, default="minilm-prefix-lm"
         any device: on CPUs with AVX512-BF16 or AMX a fit takes 0.75-0.85 of
         its float32 time (less at larger batches and longer sentences), with
         the numerics of a bf16 GPU fit; older CPUs emulate bf16, slower.
-        None trains in float32. Generation runs in float32."""
+        None trains in float32. Generation runs in float32.
+    group_by_length : bool, default=False
+        Train on shuffled batches of sentences of similar lengths instead of
+        plain shuffling (:class:`~sklearn_fishdip.sparse.LengthGroupedBatches`,
+        as Hugging Face's ``group_by_length``): the same number of steps with
+        much less padding, so a fit takes less time where sentence lengths
+        vary (see the speed benchmark page). With fewer than 50 batches an
+        epoch the batches hold much the same sentences every epoch."""
 
 FITTED_DOC = """history_ : list of dict
         Training loss per epoch (from skorch's history).

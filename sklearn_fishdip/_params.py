@@ -59,6 +59,10 @@ def check_params(estimator):
     if device not in ("auto", "cpu", "cuda") and not str(device).startswith("cuda:"):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', got {device!r}")
     check_autocast(params["autocast"])
+    if not isinstance(params["group_by_length"], bool):
+        raise ValueError(
+            f"group_by_length must be True or False, got {params['group_by_length']!r}"
+        )
     strategy = resolve_strategy(params["strategy"])
     # keep_ratio and refresh_every configure whichever strategy has them.
     own = strategy.get_params()

@@ -215,6 +215,30 @@ def test_same_random_state_same_model(Estimator, tiny_t5_path):
     assert a.predict(X) == b.predict(X)
 
 
+def test_group_by_length_reaches_the_engine_and_stays_reproducible(tiny_t5_path, monkeypatch):
+    from sklearn_fishdip import _base
+
+    calls = []
+    fit_sparse = _base.fit_sparse
+
+    def recording(*args, **kwargs):
+        calls.append(kwargs["group_by_length"])
+        return fit_sparse(*args, **kwargs)
+
+    monkeypatch.setattr(_base, "fit_sparse", recording)
+    params = fast_params(tiny_t5_path, random_state=3, group_by_length=True)
+    a = FishDipNER(**params).fit(NER_X, NER_Y)
+    b = FishDipNER(**params).fit(NER_X, NER_Y)
+    plain = FishDipNER(**{**params, "group_by_length": False}).fit(NER_X, NER_Y)
+    assert calls == [True, True, False]
+    assert a.get_params()["group_by_length"] is True
+    state_a, state_b, state_plain = (e.model_.state_dict() for e in (a, b, plain))
+    assert all(torch_equal(state_a[k], state_b[k]) for k in state_a)
+    # Six sentences in batches of four: grouping pairs other sentences than shuffling.
+    assert not all(torch_equal(state_a[k], state_plain[k]) for k in state_a)
+    assert a.predict(NER_X) == b.predict(NER_X)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_fit_stopped_after_a_saved_epoch_resumes_to_the_same_model(
     Estimator, tiny_t5_path, tmp_path, monkeypatch
@@ -406,6 +430,7 @@ def test_grid_search_with_parallel_jobs(tiny_t5_path):
         ({"device": "tpu"}, "device must be"),
         ({"lr_schedule": "cosine"}, "lr_schedule must be one of"),
         ({"autocast": "fp16"}, "autocast must be one of"),
+        ({"group_by_length": 1}, "group_by_length must be True or False"),
     ],
 )
 def test_bad_parameters_raise_at_fit(tiny_t5_path, params, message):

@@ -170,6 +170,13 @@ def test_defaults_follow_the_paper(low_resource, monkeypatch):
             low_resource.run_one(chosen, "conll04", "fish-dip", X, y, X, y, 2, "cpu")
         assert built[-1][1]["autocast"] == expected
         assert low_resource.settings_of(chosen)["autocast"] == option
+    assert params["group_by_length"] is False
+    assert "group_by_length" not in low_resource.settings_of(args)
+    grouped = low_resource.parse_args(["--group-by-length"])
+    with pytest.raises(_Built):
+        low_resource.run_one(grouped, "conll04", "fish-dip", X, y, X, y, 2, "cpu")
+    assert built[-1][1]["group_by_length"] is True
+    assert low_resource.settings_of(grouped)["group_by_length"] is True
 
 
 def test_lists_and_learning_rates_parse(low_resource):
@@ -700,6 +707,14 @@ def test_relation_classification_options_reach_the_estimator_and_the_settings(
     assert settings_of(bf16)["autocast"] == "bf16"
     plain = relation_classification.parse_args(["--autocast", "none"])
     assert relation_classification.make_estimator(plain, "full", 1, "cpu").autocast is None
+    assert (
+        relation_classification.make_estimator(default, "full", 1, "cpu").group_by_length is False
+    )
+    assert "group_by_length" not in settings_of(default)
+    grouped = relation_classification.parse_args(["--group-by-length", "--checkpoint-dir", "f"])
+    made = relation_classification.make_estimator(grouped, "full", 1, "cpu")
+    assert (made.group_by_length, made.checkpoint_dir) == (True, "f")
+    assert settings_of(grouped)["group_by_length"] is True
     assert default.checkpoint_dir is None
     for bad, message in (
         (["--learning-rate", "0"], "--learning-rate must be positive"),
@@ -836,6 +851,63 @@ def test_training_speed_compares_bf16_with_float32(data_dir, tiny_bert_path, tmp
     bf16, float32 = fits["bf16"]["train_loss"], fits["float32"]["train_loss"]
     assert bf16 != float32 and bf16 == pytest.approx(float32, rel=0.05)
     assert record["speedup"] == pytest.approx(fits["float32"]["fit_s"] / fits["bf16"]["fit_s"])
+
+
+def test_training_speed_compares_grouped_with_shuffled_batches(
+    data_dir, tiny_bert_path, tmp_path, monkeypatch
+):
+    module = _load("training_speed")
+    from sklearn_fishdip import FishDipNER
+
+    grouping = []
+    real_fit = FishDipNER.fit
+
+    def recording_fit(self, X, y):
+        grouping.append((self.group_by_length, self.autocast))
+        return real_fit(self, X, y)
+
+    monkeypatch.setattr(FishDipNER, "fit", recording_fit)
+    argv = [*_speed_argv(data_dir, tiny_bert_path), "--batch-size", "2"]
+    record = module.main([*argv, "--compare", "batching", "--json", str(tmp_path / "b.json")])
+    assert grouping == [(True, "auto"), (False, "auto")]
+    fits = {fit["batching"]: fit for fit in record["fits"]}
+    assert set(fits) == {"by_length", "random"} and record["settings"]["compare"] == "batching"
+    assert record["speedup"] == pytest.approx(fits["random"]["fit_s"] / fits["by_length"]["fit_s"])
+
+
+def test_tagging_speed_tags_both_ways_alike(data_dir, tiny_bert_path, tmp_path):
+    module = _load("tagging_speed")
+    conll = data_dir / "conll2003"
+    saved = tmp_path / "job"
+    argv = ["--train", str(conll / "train.txt"), "--test", str(conll / "train.txt")]
+    argv += ["--model", tiny_bert_path, "--fraction", "1.0", "--epochs", "1", "--repeats", "1"]
+    record = module.main([*argv, "--save", str(saved), "--json", str(tmp_path / "t.json")])
+    assert record["n_sentences"] == len(SENTENCES) and record["fit_s"] > 0
+    assert [p["batches"] for p in record["predicts"]] == ["by_length", "input_order"]
+    assert record["same_predictions"] and record["sentences_differing"] == 0
+    loaded = module.main([*argv, "--load", str(saved), "--json", str(tmp_path / "l.json")])
+    assert "fit_s" not in loaded and loaded["same_predictions"]
+    assert json.loads((tmp_path / "l.json").read_text())["git"]
+    with pytest.raises(SystemExit):
+        module.parse_args(["--load", "a", "--save", "b"])
+
+
+def test_tagging_speed_input_order_generates_consecutive_chunks():
+    module = _load("tagging_speed")
+    calls = []
+
+    def generate(model, tokenizer, sources, *, source_texts, batch_size, **options):
+        calls.append((list(sources), list(source_texts), batch_size, options))
+        return [text.upper() for text in source_texts]
+
+    chunked = module.in_input_order(generate)
+    sources = [["a"], ["b", "c"], ["d"], ["e", "f", "g"], ["h"]]
+    texts = ["a", "b c", "d", "e f g", "h"]
+    out = chunked("m", "t", sources, source_texts=texts, batch_size=2, grammar=None)
+    assert out == ["A", "B C", "D", "E F G", "H"]
+    assert [c[0] for c in calls] == [sources[0:2], sources[2:4], sources[4:]]
+    assert [c[1] for c in calls] == [texts[0:2], texts[2:4], texts[4:]]
+    assert all(c[2] == 2 and c[3] == {"grammar": None} for c in calls)
 
 
 def test_a_method_keeps_its_colour_in_every_panel(tmp_path, monkeypatch):

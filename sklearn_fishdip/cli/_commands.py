@@ -144,6 +144,7 @@ def cmd_fit(args):
         verbose=0 if args.quiet else 1,
         checkpoint_dir=args.checkpoint_dir,
         autocast=None if args.autocast == "none" else args.autocast,
+        group_by_length=args.group_by_length,
     )
     if args.label_name:
         params["label_names"] = dict(args.label_name)

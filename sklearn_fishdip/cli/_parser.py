@@ -175,6 +175,12 @@ def build_parser():
         "bf16 also on the CPU, faster on CPUs with AVX512-BF16 or AMX (default: auto)",
     )
     fit.add_argument(
+        "--group-by-length",
+        action="store_true",
+        help="train on shuffled batches of sentences of similar lengths: less padding, "
+        "faster where lengths vary (default: plain shuffling)",
+    )
+    fit.add_argument(
         "--checkpoint-dir",
         metavar="DIR",
         default=None,

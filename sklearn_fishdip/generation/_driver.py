@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tqdm.auto import tqdm
+
 from ..augmented._entities import escape_tokens
 from ..models import ModelAdapter, adapter_for_model
 from ..utils._validation import check_tokens
@@ -28,6 +30,7 @@ def generate_augmented(
     input_prefix="",
     adapter=None,
     source_texts=None,
+    progress=False,
 ):
     """Generate augmented text for source sentences, constrained or free.
 
@@ -58,7 +61,9 @@ def generate_augmented(
         are steered to finish within the budget; without one they are cut
         at it.
     batch_size : int, default=16
-        Sentences per ``generate`` call.
+        Sentences per ``generate`` call. Batches are formed in order of
+        input length (longest first), so a batch pads little and ends
+        together; the outputs come back in the order of ``sources``.
     device : str, torch.device or None, default=None
         Device to generate on; the model is moved there and back. ``None``
         uses the model's device.
@@ -77,6 +82,8 @@ def generate_augmented(
         predicate in the input (``The cat [ sat ] on the mat``) while the
         output copies the plain tokens. ``input_prefix`` is put before each.
         ``None`` builds them from ``sources``.
+    progress : bool, default=False
+        Show a progress bar over the batches when there is more than one.
 
     Returns
     -------
@@ -134,28 +141,36 @@ def generate_augmented(
                 f"got {len(source_texts)} items"
             )
         texts = [input_prefix + text for text in source_texts]
-    outputs = []
+    if not texts:
+        return []
+    lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+    if max_new_tokens is None:
+        budgets = [2 * n + 20 for n in lengths]
+    else:
+        budgets = [max_new_tokens] * len(texts)
+    # Longest first: similar lengths share a batch (less padding, rows that
+    # finish together), and a batch too large for memory fails at once. A
+    # sentence's output does not depend on its batch (see max_new_tokens).
+    order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+    batches = [order[begin : begin + batch_size] for begin in range(0, len(order), batch_size)]
+    if progress and len(batches) > 1:
+        batches = tqdm(batches, desc="generating", unit="batch", leave=False)
+    outputs = [None] * len(texts)
     with inference_on(model, device) as device:
-        for begin in range(0, len(sources), batch_size):
-            batch_texts = texts[begin : begin + batch_size]
-            if max_new_tokens is None:
-                lengths = tokenizer(batch_texts, add_special_tokens=False)["input_ids"]
-                budgets = [2 * len(ids) + 20 for ids in lengths]
-            else:
-                budgets = [max_new_tokens] * len(batch_texts)
-            outputs.extend(
-                adapter.generate(
-                    model,
-                    tokenizer,
-                    sources[begin : begin + batch_size],
-                    batch_texts,
-                    grammar=grammar,
-                    num_beams=num_beams,
-                    budgets=budgets,
-                    max_source_length=max_source_length,
-                    device=device,
-                )
+        for rows in batches:
+            generated = adapter.generate(
+                model,
+                tokenizer,
+                [sources[i] for i in rows],
+                [texts[i] for i in rows],
+                grammar=grammar,
+                num_beams=num_beams,
+                budgets=[budgets[i] for i in rows],
+                max_source_length=max_source_length,
+                device=device,
             )
+            for i, text in zip(rows, generated):
+                outputs[i] = text
     return [" ".join(text.split()) for text in outputs]
 
 

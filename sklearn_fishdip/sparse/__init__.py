@@ -7,6 +7,7 @@ builds and fits a :class:`Seq2SeqNet` with it. Importance is the per-sample
 squared gradient, computed in batches by :func:`squared_gradients`.
 """
 
+from ._batching import LengthGroupedBatches
 from ._callback import SparseUpdate
 from ._checkpoint import EpochCheckpoint, fit_fingerprint
 from ._fit import LR_SCHEDULES, LinearDecay, fit_sparse
@@ -48,6 +49,7 @@ __all__ = [
     "Full",
     "Importance",
     "LR_SCHEDULES",
+    "LengthGroupedBatches",
     "LinearDecay",
     "ParameterIndex",
     "ParameterMask",

@@ -71,6 +71,7 @@ def fit_sparse(
     distributed="auto",
     checkpoint_dir=None,
     autocast="auto",
+    group_by_length=False,
 ):
     """Fine-tune ``model`` with a sparse strategy; return the fitted net.
 
@@ -138,6 +139,10 @@ def fit_sparse(
         (:func:`~sklearn_fishdip.sparse.resolve_autocast`): ``"auto"`` is bf16
         on CUDA devices that support it and float32 elsewhere, ``"bf16"`` bf16
         on any device, None float32.
+    group_by_length : bool, default=False
+        Train on shuffled batches of examples of similar lengths
+        (:class:`~sklearn_fishdip.sparse.LengthGroupedBatches`): less
+        padding, the same number of steps.
 
     Returns
     -------
@@ -149,6 +154,8 @@ def fit_sparse(
         raise ValueError(f"optimizer must be one of {sorted(_OPTIMIZERS)}; got {optimizer!r}.")
     if lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {list(LR_SCHEDULES)}; got {lr_schedule!r}.")
+    if not isinstance(group_by_length, bool):
+        raise TypeError(f"group_by_length must be True or False; got {group_by_length!r}.")
     adapter = resolve_adapter(adapter)
     adapter.check_model(model)
     optimizer_cls, default_lr, options = _OPTIMIZERS[optimizer]
@@ -190,6 +197,7 @@ def fit_sparse(
         verbose=verbose,
         distributed=distributed,
         autocast=autocast,
+        group_by_length=group_by_length,
         **options,
     )
     return net.fit(examples)

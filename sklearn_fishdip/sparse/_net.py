@@ -12,6 +12,7 @@ from skorch.history import History
 from skorch.utils import to_tensor
 
 from ..models import SelectedLogits
+from ._batching import LengthGroupedBatches, example_length
 from ._callback import SparseUpdate
 from ._distributed import resolve_communicator
 from ._precision import resolve_autocast
@@ -71,6 +72,10 @@ class Seq2SeqNet(NeuralNet):
         Mixed precision of the training passes (:func:`resolve_autocast`):
         ``"auto"`` trains under bf16 autocast on CUDA devices that support it,
         ``"bf16"`` on any device, None in float32.
+    group_by_length : bool, default=False
+        Train on shuffled batches of similar lengths
+        (:class:`~sklearn_fishdip.sparse.LengthGroupedBatches`) instead of
+        plain shuffling: less padding, the same number of steps.
     distributed : {"auto", True, False}, default=False
         Data-parallel training over ``torch.distributed`` (see
         :func:`~sklearn_fishdip.sparse._distributed.resolve_communicator`):
@@ -109,6 +114,7 @@ class Seq2SeqNet(NeuralNet):
         max_steps=None,
         random_state=None,
         autocast="auto",
+        group_by_length=False,
         distributed=False,
         **kwargs,
     ):
@@ -119,6 +125,7 @@ class Seq2SeqNet(NeuralNet):
         self.max_steps = max_steps
         self.random_state = random_state
         self.autocast = autocast
+        self.group_by_length = group_by_length
 
     def initialize_module(self):
         super().initialize_module()
@@ -134,14 +141,23 @@ class Seq2SeqNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
-        kwargs.setdefault("batch_size", self.batch_size)
         kwargs.setdefault(
             "collate_fn",
             Seq2SeqCollator(resolve_pad_token_id(self.module_, self.pad_token_id), self.adapter_),
         )
-        if training:
+        if training and self.group_by_length and "batch_sampler" not in kwargs:
+            # Every rank of a data-parallel fit draws the same batches (same seed).
+            lengths = [example_length(dataset[i][0]) for i in range(len(dataset))]
+            kwargs["batch_sampler"] = LengthGroupedBatches(
+                lengths, kwargs.pop("batch_size", self.batch_size), self._shuffle_generator
+            )
+            kwargs.pop("shuffle", None)
+        elif training:
+            kwargs.setdefault("batch_size", self.batch_size)
             kwargs.setdefault("shuffle", True)
             kwargs.setdefault("generator", self._shuffle_generator)
+        else:
+            kwargs.setdefault("batch_size", self.batch_size)
         iterator = self.iterator_train if training else self.iterator_valid
         return iterator(dataset, **kwargs)
 

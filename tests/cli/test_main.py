@@ -84,6 +84,17 @@ def test_fit_passes_autocast(files, tiny_t5_path, tmp_path, capsys):
     assert code == 2 and "--autocast" in err
 
 
+def test_fit_passes_group_by_length(files, tiny_t5_path, tmp_path, capsys):
+    for extra, expected in (((), False), (("--group-by-length",), True)):
+        code, _, err = _run(
+            capsys,
+            "fit", "--task", "ner", "--train", files["ner"], "--model", tiny_t5_path,
+            *extra, "--out", tmp_path / str(expected), *FAST,
+        )  # fmt: skip
+        assert code == 0, err
+        assert FishDipNER.load(tmp_path / str(expected)).group_by_length is expected
+
+
 def test_predict_ner_writes_conll_columns(files, ner_model, tmp_path, capsys):
     estimator = FishDipNER.load(ner_model)
     output = tmp_path / "pred.txt"

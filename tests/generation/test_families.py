@@ -68,6 +68,44 @@ def test_a_sentence_output_does_not_depend_on_its_batch(family):
     assert together == alone
 
 
+@pytest.mark.parametrize("family", ["gpt2", "prefix-lm"])
+def test_batches_are_formed_longest_first_and_outputs_keep_the_input_order(family, monkeypatch):
+    model, tokenizer = BUILDERS[family]()
+    grammar = AugmentedGrammar(tokenizer, LABELS)
+    adapter = PrefixLMAdapter() if family == "prefix-lm" else CausalLMAdapter()
+    seen = []
+    generate = type(adapter).generate
+
+    def spy(self, model, tokenizer, sources, texts, **options):
+        seen.append([len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]])
+        return generate(self, model, tokenizer, sources, texts, **options)
+
+    monkeypatch.setattr(type(adapter), "generate", spy)
+    sources = [SENTENCES[0], SENTENCES[1], SENTENCES[3], SENTENCES[1][:4], SENTENCES[0][:1]]
+    outputs = generate_augmented(
+        model, tokenizer, sources, grammar=grammar, batch_size=2, adapter=adapter
+    )
+    # Five sentences in batches of two: the longest two, the next two, the shortest.
+    assert [len(batch) for batch in seen] == [2, 2, 1]
+    lengths = [n for batch in seen for n in batch]
+    assert lengths == sorted(lengths, reverse=True) and lengths[0] > lengths[-1]
+    seen.clear()
+    alone = [
+        generate_augmented(model, tokenizer, [s], grammar=grammar, adapter=adapter)[0]
+        for s in sources
+    ]
+    assert outputs == alone
+    for text, source in zip(outputs, sources):
+        check_output(text, source, LABELS, ())
+
+
+def test_no_sources_generate_nothing():
+    model, tokenizer = BUILDERS["prefix-lm"]()
+    assert (
+        generate_augmented(model, tokenizer, [], grammar=AugmentedGrammar(tokenizer, LABELS)) == []
+    )
+
+
 def test_adapters_are_read_from_the_model_and_mode_is_restored():
     model, tokenizer = _gpt2()
     model.train()

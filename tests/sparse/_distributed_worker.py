@@ -30,7 +30,7 @@ STRATEGIES = {
 }
 
 
-def run_fit(name, distributed):
+def run_fit(name, distributed, group_by_length=False):
     """Fit a tiny BERT2BERT with strategy ``name``; return what the tests compare.
 
     Dropout is off: with it, each rank would draw its own dropout masks (as
@@ -55,6 +55,7 @@ def run_fit(name, distributed):
         random_state=0,
         new_parameter_names=new,
         distributed=distributed,
+        group_by_length=group_by_length,
     )
     update = dict(net.callbacks_)["sparse_update"]
     return {
@@ -84,6 +85,7 @@ def fit_estimator(model_path):
 def main(out_dir, model_path):
     torch.set_num_threads(1)
     results = {name: run_fit(name, True) for name in STRATEGIES}
+    results["fish-dip, grouped by length"] = run_fit("fish-dip", True, group_by_length=True)
     results["estimator"] = fit_estimator(model_path)
     import torch.distributed as dist
 

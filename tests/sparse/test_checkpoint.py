@@ -108,6 +108,17 @@ def test_resumed_fit_equals_uninterrupted_fit(model, tmp_path, monkeypatch, stra
     _assert_same_fit(resumed, straight)
 
 
+def test_length_grouped_fit_resumes_exactly(model, tmp_path, monkeypatch):
+    start = copy.deepcopy(model)
+    straight = _fit(copy.deepcopy(start), "fish-dip", group_by_length=True)
+    with monkeypatch.context() as patch:
+        _ctrl_c_after_epoch(patch, 2)
+        _fit(copy.deepcopy(start), "fish-dip", tmp_path, group_by_length=True)
+    resumed = _fit(copy.deepcopy(start), "fish-dip", tmp_path, group_by_length=True)
+    assert resumed.resumed_epochs_ == 2
+    _assert_same_fit(resumed, straight)
+
+
 def test_fit_stopped_mid_epoch_resumes_from_the_last_saved_epoch(model, tmp_path, monkeypatch):
     start = copy.deepcopy(model)
     straight = _fit(copy.deepcopy(start), "fish-dip")
@@ -186,6 +197,8 @@ def test_fingerprint_follows_examples_weights_and_settings(model):
     assert _fingerprint(model, examples[:3]) != base
     assert _fingerprint(model, examples, lr=2e-2) != base
     assert _fingerprint(model, examples, max_epochs=3) != base
+    # Length-grouped batches are another fit than plain shuffling.
+    assert _fingerprint(model, examples, group_by_length=True) != base
     changed = copy.deepcopy(model)
     with torch.no_grad():
         next(changed.parameters()).view(-1)[0] += 1e-3

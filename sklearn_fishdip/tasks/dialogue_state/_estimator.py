@@ -113,6 +113,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
         verbose=1,
         checkpoint_dir=None,
         autocast="auto",
+        group_by_length=False,
     ):
         super().__init__(
             model=model,
@@ -137,6 +138,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
             autocast=autocast,
+            group_by_length=group_by_length,
         )
         self.max_copy_words = max_copy_words
 
@@ -252,6 +254,7 @@ class FishDipDialogueStateTracker(BaseFishDip):
                 device=self._resolve_device(),
                 max_source_length=self.max_source_length,
                 adapter=adapter,
+                progress=bool(self.verbose),
             )
         predictions, errors = [], DecodeErrors()
         for text in texts:

@@ -115,6 +115,7 @@ class FishDipEventExtractor(BaseFishDip):
         verbose=1,
         checkpoint_dir=None,
         autocast="auto",
+        group_by_length=False,
     ):
         super().__init__(
             model=model,
@@ -139,6 +140,7 @@ class FishDipEventExtractor(BaseFishDip):
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
             autocast=autocast,
+            group_by_length=group_by_length,
         )
         self.schema = schema
 

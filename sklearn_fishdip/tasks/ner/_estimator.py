@@ -71,6 +71,7 @@ class FishDipNER(BaseFishDip):
         verbose=1,
         checkpoint_dir=None,
         autocast="auto",
+        group_by_length=False,
     ):
         super().__init__(
             model=model,
@@ -95,6 +96,7 @@ class FishDipNER(BaseFishDip):
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
             autocast=autocast,
+            group_by_length=group_by_length,
         )
         self.scheme = scheme
 

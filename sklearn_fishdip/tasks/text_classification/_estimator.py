@@ -150,6 +150,7 @@ class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):
         verbose=1,
         checkpoint_dir=None,
         autocast="auto",
+        group_by_length=False,
         resolution=0.2,
     ):
         super().__init__(
@@ -175,6 +176,7 @@ class FishDipTextRegressor(RegressorMixin, RankedTextEstimator):
             verbose=verbose,
             checkpoint_dir=checkpoint_dir,
             autocast=autocast,
+            group_by_length=group_by_length,
         )
         self.resolution = resolution
 
