@@ -910,6 +910,25 @@ def test_tagging_speed_input_order_generates_consecutive_chunks():
     assert all(c[2] == 2 and c[3] == {"grammar": None} for c in calls)
 
 
+def test_batch_padding_measures_real_ids_of_both_batchings(tmp_path, monkeypatch):
+    module = _load("batch_padding")
+    lengths = [10, 1, 9, 2, 8, 3, 7, 4]
+    assert module.real_share(lengths, [[0, 1], [2, 3]]) == pytest.approx(22 / 38)
+    plain, grouped = module.epoch_shares(lengths, 2, seed=0, epochs=3)
+    # Grouped: pairs (10, 9), (8, 7), (4, 3), (2, 1) in some order, every epoch.
+    assert grouped == pytest.approx(44 / 48)
+    assert 0 < plain < grouped
+    # SRL trains in batches of 8: three batches of these 24 examples.
+    examples = [{"input_ids": [0] * n, "labels": [1, 2]} for n in lengths * 3]
+    monkeypatch.setattr(module, "training_examples", lambda *args: examples)
+    out = tmp_path / "pad.json"
+    record = module.main(["--dataset", "srl", "--epochs", "2", "--json", str(out)])
+    (row,) = record["results"]
+    assert (row["dataset"], row["n_examples"], row["max_ids"]) == ("srl", 24, 12)
+    assert row["real_share_grouped"] > row["real_share_shuffled"]
+    assert json.loads(out.read_text())["git"]
+
+
 def test_a_method_keeps_its_colour_in_every_panel(tmp_path, monkeypatch):
     # STS-B has no SetFit bar: without one colour map for the whole figure the
     # methods after it took the next method's colour in that panel only.
