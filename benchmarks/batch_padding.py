@@ -33,9 +33,7 @@ import low_resource  # noqa: E402
 import torch  # noqa: E402
 from _provenance import provenance  # noqa: E402
 
-from sklearn_fishdip._base import BaseFishDip  # noqa: E402
-from sklearn_fishdip.sparse import LengthGroupedBatches  # noqa: E402
-from sklearn_fishdip.sparse._batching import example_length  # noqa: E402
+from sklearn_fishdip.sparse import LengthGroupedBatches, Seq2SeqNet  # noqa: E402
 
 DEFAULT_JSON = ROOT / "benchmarks" / "results" / "batch_padding.json"
 
@@ -59,13 +57,13 @@ def training_examples(dataset, fraction, seed, data_dir):
     X, y, _, _ = low_resource.load_dataset(dataset, data_dir, max_test=1)
     subset = spec.get("subset", low_resource.low_resource_subset)
     X, y = subset(X, y, fraction, random_state=seed)
-    build = BaseFishDip._examples
 
-    def stop_with_examples(self, *args, **kwargs):
-        raise _Examples(build(self, *args, **kwargs))
+    def stop_with_examples(self, examples, *args, **kwargs):
+        raise _Examples(examples)
 
     estimator = low_resource.ESTIMATORS[spec["task"]](random_state=seed, verbose=0)
-    with mock.patch.object(BaseFishDip, "_examples", stop_with_examples):
+    # The engine's net receives the examples fit built: stop there, before training.
+    with mock.patch.object(Seq2SeqNet, "fit", stop_with_examples):
         try:
             estimator.fit(X, y)
         except _Examples as carried:
@@ -126,7 +124,7 @@ def main(argv=None):
         if args.dataset and dataset not in args.dataset:
             continue
         examples = training_examples(dataset, fraction, args.seed, args.data_dir)
-        lengths = [example_length(example) for example in examples]
+        lengths = LengthGroupedBatches.from_examples(examples, 1, None).lengths
         plain, grouped = epoch_shares(lengths, batch_size, args.seed, args.epochs)
         row = dict(
             dataset=dataset,

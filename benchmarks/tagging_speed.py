@@ -4,7 +4,8 @@
 It forms them in order of input length (longest first) and gives the outputs
 back in input order, so a batch pads little and its rows finish together.
 Before that, batches were consecutive sentences in input order; ``input
-order`` here runs that (the same generation, called on consecutive chunks).
+order`` here runs that (``predict`` called on one batch's worth of
+consecutive sentences at a time).
 A sentence's output does not depend on its batch, so both ways must predict
 the same tags; the script checks it.
 
@@ -28,7 +29,6 @@ import os
 import sys
 import time
 from pathlib import Path
-from unittest import mock
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 HERE = Path(__file__).resolve().parent
@@ -68,42 +68,26 @@ def parse_args(argv=None):
     return args
 
 
-def in_input_order(generate):
-    """``generate`` (``generate_augmented``) called on consecutive chunks of its batch size."""
+def in_input_order(estimator, X):
+    """``estimator.predict(X)`` one generation batch of consecutive sentences at a time.
 
-    def chunked(model, tokenizer, sources, *, source_texts, batch_size, **options):
-        texts = []
-        for begin in range(0, len(sources), batch_size):
-            texts.extend(
-                generate(
-                    model,
-                    tokenizer,
-                    sources[begin : begin + batch_size],
-                    source_texts=source_texts[begin : begin + batch_size],
-                    batch_size=batch_size,
-                    **options,
-                )
-            )
-        return texts
-
-    return chunked
+    ``predict`` generates ``max(batch_size, 16)`` windows a batch; given that
+    many sentences (each one window when it fits ``max_source_length``, as
+    CoNLL-2003's do), it makes one batch of them, as before batches were
+    formed by length.
+    """
+    size = max(estimator.batch_size, 16)
+    predictions = []
+    for begin in range(0, len(X), size):
+        predictions.extend(estimator.predict(X[begin : begin + size]))
+    return predictions
 
 
 def predict_once(estimator, X, way):
     """Seconds and predictions of one ``predict``, ``way`` one of :data:`WAYS`."""
-    from sklearn_fishdip import _base
-
-    patch = mock.patch.object(_base, "generate_augmented", in_input_order(_base.generate_augmented))
-    if way == "input_order":
-        patch.start()
-    try:
-        start = time.perf_counter()
-        predictions = estimator.predict(X)
-        seconds = time.perf_counter() - start
-    finally:
-        if way == "input_order":
-            patch.stop()
-    return seconds, predictions
+    start = time.perf_counter()
+    predictions = estimator.predict(X) if way == "by_length" else in_input_order(estimator, X)
+    return time.perf_counter() - start, predictions
 
 
 def main(argv=None):

@@ -892,22 +892,21 @@ def test_tagging_speed_tags_both_ways_alike(data_dir, tiny_bert_path, tmp_path):
         module.parse_args(["--load", "a", "--save", "b"])
 
 
-def test_tagging_speed_input_order_generates_consecutive_chunks():
+def test_tagging_speed_input_order_predicts_consecutive_batches():
     module = _load("tagging_speed")
     calls = []
 
-    def generate(model, tokenizer, sources, *, source_texts, batch_size, **options):
-        calls.append((list(sources), list(source_texts), batch_size, options))
-        return [text.upper() for text in source_texts]
+    class Recorder:
+        batch_size = 8
 
-    chunked = module.in_input_order(generate)
-    sources = [["a"], ["b", "c"], ["d"], ["e", "f", "g"], ["h"]]
-    texts = ["a", "b c", "d", "e f g", "h"]
-    out = chunked("m", "t", sources, source_texts=texts, batch_size=2, grammar=None)
-    assert out == ["A", "B C", "D", "E F G", "H"]
-    assert [c[0] for c in calls] == [sources[0:2], sources[2:4], sources[4:]]
-    assert [c[1] for c in calls] == [texts[0:2], texts[2:4], texts[4:]]
-    assert all(c[2] == 2 and c[3] == {"grammar": None} for c in calls)
+        def predict(self, X):
+            calls.append(list(X))
+            return [len(x) for x in X]
+
+    X = [["w"] * n for n in range(1, 41)]
+    assert module.in_input_order(Recorder(), X) == list(range(1, 41))
+    # Batches of max(batch_size, 16): 16, 16 and the 8 left, in input order.
+    assert calls == [X[0:16], X[16:32], X[32:40]]
 
 
 def test_batch_padding_measures_real_ids_of_both_batchings(tmp_path, monkeypatch):

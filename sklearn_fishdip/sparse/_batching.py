@@ -12,16 +12,11 @@ import math
 
 import torch
 
-__all__ = ["POOL_BATCHES", "LengthGroupedBatches", "example_length"]
+__all__ = ["POOL_BATCHES", "LengthGroupedBatches"]
 
 #: Batches per sorted pool: large enough that a pool's batches pad little,
 #: small enough that a large training set still mixes across the epoch.
 POOL_BATCHES = 50
-
-
-def example_length(example):
-    """Ids of a tokenized example, source and target together (the sort key)."""
-    return len(example["input_ids"]) + len(example["labels"])
 
 
 class LengthGroupedBatches(torch.utils.data.Sampler):
@@ -66,6 +61,13 @@ class LengthGroupedBatches(torch.utils.data.Sampler):
         self.batch_size = batch_size
         self.generator = generator
         self.pool_batches = pool_batches
+
+    @classmethod
+    def from_examples(cls, examples, batch_size, generator, pool_batches=POOL_BATCHES):
+        """Batches of tokenized examples (dicts with ``"input_ids"`` and ``"labels"``),
+        an example's length its source and target ids together."""
+        lengths = [len(example["input_ids"]) + len(example["labels"]) for example in examples]
+        return cls(lengths, batch_size, generator, pool_batches)
 
     def __len__(self):
         return math.ceil(len(self.lengths) / self.batch_size)

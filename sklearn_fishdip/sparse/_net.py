@@ -12,7 +12,7 @@ from skorch.history import History
 from skorch.utils import to_tensor
 
 from ..models import SelectedLogits
-from ._batching import LengthGroupedBatches, example_length
+from ._batching import LengthGroupedBatches
 from ._callback import SparseUpdate
 from ._distributed import resolve_communicator
 from ._precision import resolve_autocast
@@ -147,9 +147,10 @@ class Seq2SeqNet(NeuralNet):
         )
         if training and self.group_by_length and "batch_sampler" not in kwargs:
             # Every rank of a data-parallel fit draws the same batches (same seed).
-            lengths = [example_length(dataset[i][0]) for i in range(len(dataset))]
-            kwargs["batch_sampler"] = LengthGroupedBatches(
-                lengths, kwargs.pop("batch_size", self.batch_size), self._shuffle_generator
+            kwargs["batch_sampler"] = LengthGroupedBatches.from_examples(
+                [dataset[i][0] for i in range(len(dataset))],
+                kwargs.pop("batch_size", self.batch_size),
+                self._shuffle_generator,
             )
             kwargs.pop("shuffle", None)
         elif training:

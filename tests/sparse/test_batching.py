@@ -5,12 +5,17 @@ import torch
 
 from sklearn_fishdip.models import ModelAdapter
 from sklearn_fishdip.sparse import LengthGroupedBatches, fit_sparse
-from sklearn_fishdip.sparse._batching import example_length
 from sklearn_fishdip.utils._testing import make_tiny_t5
 
 from .conftest import tokenize
 
 COLLATE = ModelAdapter.collate
+
+
+def example_length(example):
+    return len(example["input_ids"]) + len(example["labels"])
+
+
 LENGTHS = [7, 3, 12, 5, 9, 1, 15, 4, 8, 2, 11, 6, 14, 10, 13]
 
 
