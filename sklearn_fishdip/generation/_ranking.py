@@ -128,7 +128,9 @@ def score_candidates(
     batch_size : int, default=16
         (source, candidate) pairs per forward pass of full rows. Where the
         adapter computes each source once, a pair is only the candidate's
-        own ids, and four times as many are fed per forward.
+        own ids, and four times as many are fed per forward. Sources are
+        taken longest first (less padding); the rows of the result follow
+        ``sources``.
     device : str, torch.device or None, default=None
         Where to run; ``None`` is the model's device.
     restrict : bool, default=False
@@ -166,6 +168,11 @@ def score_candidates(
         raise TypeError(f"adapter must be a ModelAdapter or None, got {type(adapter).__name__}")
 
     source_ids = adapter.encode_sources(model, tokenizer, sources)
+    # Longest first, as generation batches: sources of similar lengths share a
+    # forward and pad little; a source's scores do not depend on its companions.
+    order = sorted(range(len(source_ids)), key=lambda i: -len(source_ids[i]))
+    source_ids = [source_ids[i] for i in order]
+    candidates = [candidates[i] for i in order]
     per_source, encoded = [], {}
     for texts in candidates:
         # Shared candidate sets are encoded (and their choices computed) once.
@@ -186,11 +193,13 @@ def score_candidates(
             pad_token_id=pad_token_id,
             max_pairs=_SHARED_PAIRS_PER_ROW * batch_size,
         )
-        if shared is not None:
-            return shared.numpy()
-        return _full_row_scores(
-            model, adapter, source_ids, per_source, batch_size, pad_token_id, device
-        ).reshape(len(sources), n_candidates)
+        if shared is None:
+            shared = _full_row_scores(
+                model, adapter, source_ids, per_source, batch_size, pad_token_id, device
+            ).reshape(len(sources), n_candidates)
+        scores = np.empty((len(sources), n_candidates))
+        scores[order] = np.asarray(shared)
+        return scores
 
 
 def _full_row_scores(model, adapter, source_ids, per_source, batch_size, pad_token_id, device):

@@ -87,6 +87,24 @@ def test_scores_match_a_direct_computation(loaded, batch_size):
     assert (scores < 0).all()
 
 
+def test_sources_are_scored_longest_first_and_rows_follow_the_input(loaded, monkeypatch):
+    adapter = loaded.adapter
+    seen = []
+    shared = type(adapter).shared_source_scores
+
+    def spy(self, model, source_ids, *args, **kwargs):
+        seen.append([len(ids) for ids in source_ids])
+        return shared(self, model, source_ids, *args, **kwargs)
+
+    monkeypatch.setattr(type(adapter), "shared_source_scores", spy)
+    sources = [SOURCES[2], SOURCES[1], SOURCES[0]]
+    candidates = [_targets(source) for source in sources]
+    scores = score_candidates(loaded.model, loaded.tokenizer, adapter, sources, candidates)
+    assert seen[0] == sorted(seen[0], reverse=True) and seen[0][0] > seen[0][-1]
+    forward = score_candidates(loaded.model, loaded.tokenizer, adapter, SOURCES, candidates[::-1])
+    np.testing.assert_allclose(scores, forward[::-1], rtol=1e-5, atol=1e-5)
+
+
 def test_restricted_scores_match_and_are_a_distribution(loaded):
     model, tokenizer, adapter = loaded.model, loaded.tokenizer, loaded.adapter
     candidates = [_targets(source) for source in SOURCES]
