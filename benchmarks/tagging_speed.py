@@ -16,8 +16,8 @@ process.
 
 Run from the repository root, offline::
 
-    python benchmarks/tagging_speed.py --threads 1 --save /tmp/readme_job   # fits, then tags
-    python benchmarks/tagging_speed.py --threads 1 --load /tmp/readme_job   # tags only
+    python benchmarks/tagging_speed.py --threads 1 --save readme_job   # fits, then tags
+    python benchmarks/tagging_speed.py --threads 1 --load readme_job   # tags only
 
 It prints a table and writes ``benchmarks/results/tagging_speed.json`` with
 the command and the git commit.
