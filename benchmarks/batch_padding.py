@@ -77,10 +77,13 @@ def real_share(lengths, batches):
     return sum(lengths[i] for batch in batches for i in batch) / padded
 
 
-def epoch_shares(lengths, batch_size, seed, epochs):
-    """Mean real share of ``epochs`` epochs, plainly shuffled and grouped by length."""
-    generator = torch.Generator().manual_seed(seed)
-    grouped = LengthGroupedBatches(lengths, batch_size, generator)
+def epoch_shares(grouped, epochs):
+    """Mean real share of ``epochs`` epochs, plainly shuffled and grouped by length.
+
+    ``grouped`` is the :class:`LengthGroupedBatches` of the samples; the plain
+    shuffles draw from its generator too.
+    """
+    lengths, batch_size, generator = grouped.lengths, grouped.batch_size, grouped.generator
     plain, by_length = [], []
     for _ in range(epochs):
         order = torch.randperm(len(lengths), generator=generator).tolist()
@@ -124,8 +127,11 @@ def main(argv=None):
         if args.dataset and dataset not in args.dataset:
             continue
         examples = training_examples(dataset, fraction, args.seed, args.data_dir)
-        lengths = LengthGroupedBatches.from_examples(examples, 1, None).lengths
-        plain, grouped = epoch_shares(lengths, batch_size, args.seed, args.epochs)
+        batches = LengthGroupedBatches.from_examples(
+            examples, batch_size, torch.Generator().manual_seed(args.seed)
+        )
+        lengths = batches.lengths
+        plain, grouped = epoch_shares(batches, args.epochs)
         row = dict(
             dataset=dataset,
             fraction=fraction,

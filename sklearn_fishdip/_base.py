@@ -368,23 +368,21 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
             )
         device = self._resolve_device()
         grammar = self.grammar_ if self.constrained_decoding else None
-        texts = []
-        if flat:
-            # In a Dask or joblib worker, torch generates on this task's share of the cores.
-            with torch_threads_share():
-                texts = generate_augmented(
-                    self.model_,
-                    self.tokenizer_,
-                    flat,
-                    source_texts=sources,
-                    grammar=grammar,
-                    num_beams=self.num_beams,
-                    batch_size=max(self.batch_size, 16),
-                    device=device,
-                    max_source_length=self.max_source_length,
-                    adapter=adapter,
-                    progress=bool(self.verbose),
-                )
+        # In a Dask or joblib worker, torch generates on this task's share of the cores.
+        with torch_threads_share():
+            texts = generate_augmented(
+                self.model_,
+                self.tokenizer_,
+                flat,
+                source_texts=sources,
+                grammar=grammar,
+                num_beams=self.num_beams,
+                batch_size=max(self.batch_size, 16),
+                device=device,
+                max_source_length=self.max_source_length,
+                adapter=adapter,
+                progress=bool(self.verbose),
+            )
         return windows, texts
 
     def _empty_prediction(self):

@@ -913,7 +913,8 @@ def test_batch_padding_measures_real_ids_of_both_batchings(tmp_path, monkeypatch
     module = _load("batch_padding")
     lengths = [10, 1, 9, 2, 8, 3, 7, 4]
     assert module.real_share(lengths, [[0, 1], [2, 3]]) == pytest.approx(22 / 38)
-    plain, grouped = module.epoch_shares(lengths, 2, seed=0, epochs=3)
+    batches = module.LengthGroupedBatches(lengths, 2, torch.Generator().manual_seed(0))
+    plain, grouped = module.epoch_shares(batches, epochs=3)
     # Grouped: pairs (10, 9), (8, 7), (4, 3), (2, 1) in some order, every epoch.
     assert grouped == pytest.approx(44 / 48)
     assert 0 < plain < grouped

@@ -2,7 +2,7 @@
 
 A batch is padded to its longest row, so random batches of sentences spend
 much of their compute on padding: on the benchmarks' training subsets, real
-ids are 45-70% of a random batch's padded size and over 90% of a
+ids are 46-70% of a random batch's padded size and over 90% of a
 length-grouped one. Grouping by length is the usual remedy (Hugging Face's
 ``group_by_length``): shuffle, sort each pool of consecutive batches by length,
 cut the pool into batches, and shuffle the batches.

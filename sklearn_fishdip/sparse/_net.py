@@ -153,12 +153,11 @@ class Seq2SeqNet(NeuralNet):
                 self._shuffle_generator,
             )
             kwargs.pop("shuffle", None)
-        elif training:
-            kwargs.setdefault("batch_size", self.batch_size)
-            kwargs.setdefault("shuffle", True)
-            kwargs.setdefault("generator", self._shuffle_generator)
         else:
             kwargs.setdefault("batch_size", self.batch_size)
+            if training:
+                kwargs.setdefault("shuffle", True)
+                kwargs.setdefault("generator", self._shuffle_generator)
         iterator = self.iterator_train if training else self.iterator_valid
         return iterator(dataset, **kwargs)
 
