@@ -15,7 +15,7 @@ from ..models import SelectedLogits
 from ._batching import LengthGroupedBatches
 from ._callback import SparseUpdate
 from ._distributed import resolve_communicator
-from ._precision import resolve_autocast
+from ._precision import resolve_autocast, warn_if_bf16_is_emulated
 from ._seq2seq import (
     IGNORE_INDEX,
     Seq2SeqCollator,
@@ -321,6 +321,7 @@ class Seq2SeqNet(NeuralNet):
         self._shuffle_generator = torch.Generator().manual_seed(self.seed_)
         device = torch.device(resolve_device(self.device))
         devices = [device] if device.type == "cuda" else []
+        warn_if_bf16_is_emulated(self.autocast, device)
         # Dropout differs across ranks (as with one process, across samples).
         dropout_seed = self.seed_ + (0 if comm is None else comm.rank)
         with torch.random.fork_rng(devices=devices):

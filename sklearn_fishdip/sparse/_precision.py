@@ -1,5 +1,7 @@
 """Mixed precision of the training passes."""
 
+import warnings
+
 import torch
 
 #: Accepted values of ``autocast``.
@@ -36,3 +38,35 @@ def resolve_autocast(autocast, device):
     if autocast == "auto" and on_cuda and torch.cuda.is_bf16_supported():
         return torch.bfloat16
     return None
+
+
+def cpu_has_native_bf16():
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX tiles).
+
+    Torch's probes are private; where a torch release lacks them the answer is
+    True, so that no one is warned on a guess.
+    """
+    probes = [
+        getattr(torch.cpu, name, None)
+        for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    ]
+    probes = [probe for probe in probes if probe is not None]
+    return not probes or any(probe() for probe in probes)
+
+
+def warn_if_bf16_is_emulated(autocast, device):
+    """Warn when training would autocast to bf16 on a CPU that emulates it.
+
+    There each bf16 matrix product is converted in software and a fit is
+    several times slower than in float32 (``docs/benchmarks/speed.rst``).
+    """
+    if torch.device(device).type != "cpu" or resolve_autocast(autocast, device) is None:
+        return
+    if not cpu_has_native_bf16():
+        warnings.warn(
+            "autocast='bf16' on a CPU without AVX512-BF16 or AMX: torch emulates bf16 "
+            "there and training is several times slower than in float32; "
+            "autocast=None trains in float32.",
+            UserWarning,
+            stacklevel=3,
+        )

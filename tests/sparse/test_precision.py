@@ -1,9 +1,12 @@
 """Mixed precision of the training passes (``autocast``)."""
 
+import warnings
+
 import pytest
 import torch
 
 from sklearn_fishdip.sparse import AUTOCAST_MODES, FishDip, fit_sparse, resolve_autocast
+from sklearn_fishdip.sparse._precision import cpu_has_native_bf16, warn_if_bf16_is_emulated
 from sklearn_fishdip.utils._testing import make_tiny_t5
 
 from .conftest import tokenize
@@ -98,3 +101,46 @@ def test_auto_trains_in_float32_on_cpu():
 def test_bad_autocast_is_refused_before_training():
     with pytest.raises(ValueError, match="autocast must be one of"):
         _fit("float16")
+
+
+def _cpu_bf16(monkeypatch, avx512_bf16, amx):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+
+
+@pytest.mark.parametrize(
+    "avx512_bf16, amx, native", [(False, False, False), (True, False, True), (False, True, True)]
+)
+def test_native_bf16_is_avx512_bf16_or_amx(monkeypatch, avx512_bf16, amx, native):
+    _cpu_bf16(monkeypatch, avx512_bf16, amx)
+    assert cpu_has_native_bf16() is native
+
+
+def test_native_bf16_is_assumed_when_torch_has_no_probe(monkeypatch):
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported", raising=False)
+    monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
+    assert cpu_has_native_bf16() is True
+
+
+def test_bf16_on_a_cpu_that_emulates_it_warns_once_per_fit(monkeypatch):
+    _cpu_bf16(monkeypatch, False, False)
+    with pytest.warns(UserWarning, match="without AVX512-BF16 or AMX.*autocast=None") as caught:
+        _fit("bf16")
+    assert len([w for w in caught if "AVX512-BF16" in str(w.message)]) == 1
+
+
+@pytest.mark.parametrize("autocast", ["auto", None])
+def test_float32_on_such_a_cpu_does_not_warn(monkeypatch, autocast):
+    _cpu_bf16(monkeypatch, False, False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*AVX512-BF16.*")
+        _fit(autocast)
+
+
+def test_bf16_on_a_native_cpu_or_a_gpu_does_not_warn(monkeypatch):
+    _cpu_bf16(monkeypatch, True, False)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*AVX512-BF16.*")
+        _fit("bf16")
+        _cpu_bf16(monkeypatch, False, False)
+        warn_if_bf16_is_emulated("bf16", "cuda")
