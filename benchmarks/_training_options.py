@@ -15,7 +15,8 @@ def add_training_options(add):
         default="auto",
         choices=["auto", "bf16", "none"],
         help="precision of training: auto is bf16 on a CUDA GPU that supports it, else float32; "
-        "bf16 also on the CPU (0.75-0.85 of the float32 time on CPUs with AVX512-BF16 or AMX)",
+        "bf16 also on the CPU (0.75-0.85 of the float32 time on CPUs with AVX512-BF16 or AMX, "
+        "about 6.5 times it on CPUs without them, which emulate bf16)",
     )
     add(
         "--group-by-length",

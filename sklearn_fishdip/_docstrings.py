@@ -96,7 +96,8 @@ PARAMETERS_DOC = """model : str, default="minilm-prefix-lm"
         devices that support it and float32 elsewhere. ``"bf16"`` is bf16 on
         any device: on CPUs with AVX512-BF16 or AMX a fit takes 0.75-0.85 of
         its float32 time (less at larger batches and longer sentences), with
-        the numerics of a bf16 GPU fit; older CPUs emulate bf16, slower.
+        the numerics of a bf16 GPU fit; older CPUs emulate bf16, several times
+        slower, and fit warns there.
         None trains in float32. Generation runs in float32.
     group_by_length : bool, default=False
         Train on shuffled batches of sentences of similar lengths instead of
