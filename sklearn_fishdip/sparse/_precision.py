@@ -21,9 +21,9 @@ def resolve_autocast(autocast, device):
     (so CPU results stay exact and reproducible by default); ``"bf16"`` is
     bf16 on any device: on CPUs with AVX512-BF16 or AMX (recent Xeon and
     EPYC) a step takes 0.75-0.85 of its float32 time; on other CPUs bf16 is
-    emulated, 6.5 times slower on one AVX2 CPU (:func:`warn_if_bf16_is_emulated`).
-    Parameters, gradients, optimizer state, the loss
-    and the importance pass's squared gradients stay float32.
+    emulated, 6.5 times slower on one AVX2 CPU, and a fit warns there.
+    Parameters, gradients, optimizer state, the loss and the importance
+    pass's squared gradients stay float32.
 
     Examples
     --------
