@@ -60,6 +60,7 @@ import tagging_reference  # noqa: E402
 import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
 from _provenance import LIBRARIES, provenance  # noqa: E402
+from _srl_predicates import accepted_predicates  # noqa: E402
 from _training_options import (  # noqa: E402
     add_training_options,
     estimator_training_options,
@@ -464,15 +465,10 @@ def parse_args(argv=None):
 
 
 def _load_srl(path):
-    """PropBank predicates, without the few whose argument covers the predicate.
-
-    FishDipSRL refuses an argument span over its predicate; the EWT data has a
-    handful (compound verbs whose ``C-V`` piece is the predicate's row).
-    """
+    """PropBank predicates, without the few whose argument covers the predicate
+    (``_srl_predicates``: FishDipSRL refuses them; the CRF peer drops the same)."""
     X, y = load_propbank_srl(path)
-    kept = [
-        i for i, ((_, p), spans) in enumerate(zip(X, y)) if all(not s <= p < e for s, e, _ in spans)
-    ]
+    kept = accepted_predicates(X, y)
     return [X[i] for i in kept], [y[i] for i in kept]
 
 

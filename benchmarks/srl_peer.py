@@ -12,7 +12,8 @@ predicate is:
   joined with that position, and the word joined with the position.
 
 Trained on the same seeded fraction of the training predicates as the
-generative estimator (``low_resource_subset``) and scored with
+generative estimator (``low_resource_subset`` over the predicates it accepts,
+``_srl_predicates``) and scored with
 :func:`~sklearn_fishdip.metrics.srl_precision_recall_f1` (micro F1 over
 ``(label, span)``, ``V`` excluded). Run from the repository root::
 
@@ -35,6 +36,7 @@ sys.path.insert(0, str(HERE))
 
 import crf_baseline  # noqa: E402
 from _provenance import provenance  # noqa: E402
+from _srl_predicates import accepted_predicates  # noqa: E402
 
 from sklearn_fishdip.datasets import (  # noqa: E402
     load_propbank_srl,
@@ -141,6 +143,13 @@ def main(argv=None):
     lemmas_train, lemmas_test = predicate_lemmas(train), predicate_lemmas(test)
     if (len(lemmas_train), len(lemmas_test)) != (len(X_train), len(X_test)):
         raise ValueError("the lemma column does not line up with the predicates")
+    # The predicates the generative runs keep, before the draw, so one seed draws the same ones.
+    kept = accepted_predicates(X_train, y_train)
+    X_train, y_train = [X_train[i] for i in kept], [y_train[i] for i in kept]
+    lemmas_train = [lemmas_train[i] for i in kept]
+    kept = accepted_predicates(X_test, y_test)
+    X_test, y_test = [X_test[i] for i in kept], [y_test[i] for i in kept]
+    lemmas_test = [lemmas_test[i] for i in kept]
     X_test, y_test = X_test[: args.max_test], y_test[: args.max_test]
     lemmas_test = lemmas_test[: args.max_test]
     # Subsets of (example, lemma) pairs, drawn as the generative runs draw theirs.

@@ -67,3 +67,39 @@ def test_a_run_learns_the_arguments_and_writes_provenance(srl_peer, tmp_path):
     assert saved["metadata"]["command"].split()[:2] == ["python", str(BENCHMARKS / "srl_peer.py")]
     assert "commit" in (saved["metadata"]["git"] or {"commit": None})
     assert saved["summary"][0]["f1_mean"] == run["f1"]
+
+
+def test_the_peer_leaves_out_the_predicates_fishdip_refuses(srl_peer, tmp_path, monkeypatch):
+    # The generative benchmark drops predicates an argument of which covers them
+    # (FishDipSRL refuses those); the peer must draw from the same pool, or one
+    # seed permutes a longer list and draws other predicates.
+    from _srl_predicates import accepted_predicates
+
+    X = [(TOKENS_0, 3), (TOKENS_0, 3), (TOKENS_0, 8)]
+    y = [[(0, 2, "ARG0")], [(2, 5, "ARG1")], [(8, 9, "ARG1")]]
+    assert accepted_predicates(X, y) == [0]
+
+    _corpus(tmp_path, 10, "ewt.train.gold_conll")
+    _corpus(tmp_path, 1, "ewt.test.gold_conll")
+
+    def with_one_covering(path, *args, **kwargs):
+        X, y = load_propbank_srl(path, *args, **kwargs)
+        if path.name == "ewt.train.gold_conll":
+            predicate, y = X[0][1], [list(spans) for spans in y]
+            y[0].append((predicate, predicate + 1, "ARGM-ADV"))
+        return X, y
+
+    monkeypatch.setattr(srl_peer, "load_propbank_srl", with_one_covering)
+    results = srl_peer.main(
+        [
+            "--data-dir",
+            str(tmp_path),
+            "--fractions",
+            "1.0",
+            "--seeds",
+            "1",
+            "--json",
+            str(tmp_path / "peer.json"),
+        ]
+    )
+    assert results["runs"][0]["n_train"] == 19
