@@ -31,7 +31,7 @@ X_all, y_all = load_conll(get_data_home() / "conll2003" / "train.txt")
 X, y = low_resource_subset(X_all, y_all, 40 / len(X_all), random_state=2)
 
 search = GridSearchCV(
-    FishDipNER(refresh_every=6, max_epochs=5, random_state=0, verbose=0),
+    FishDipNER(refresh_every=6, max_epochs=3, random_state=0, verbose=0),
     param_grid={"keep_ratio": [0.001, 0.01, 0.1]},
     scoring=ner_f1_scorer,
     cv=KFold(n_splits=2, shuffle=True, random_state=0),
