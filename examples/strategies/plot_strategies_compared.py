@@ -14,9 +14,9 @@ choosing what to train:
 - ``"bitfit"``: the biases only;
 - ``"random"``: a random 1%, a control for the budget.
 
-Parameters that the checkpoint does not provide (here the decoder's new
-cross-attention and LM-head transform) are trained by every sparse strategy
-outside its budget. The plot compares training curves, the entries each
+Parameters that the checkpoint does not provide (on the offline default, the
+LM head's transform and bias) are trained by every sparse strategy outside its
+budget. The plot compares training curves, the entries each
 strategy changed, and time. Two dozen steps on a CPU cannot rank the strategies'
 accuracy: the low-resource benchmark does that with full runs.
 """
