@@ -11,8 +11,8 @@ F1. Each candidate is fitted once per fold and the best is refitted on all the
 data.
 
 With 40 sentences, two folds and well under a minute of CPU per fit, the
-models are far from trained and the held-out scores are at or near 0 (when
-all tie, ``best_params_`` is simply the first candidate): the point is the
+models are far from trained and the held-out scores are low (when candidates
+tie, ``best_params_`` is simply the first of them): the point is the
 mechanics. On real budgets, search over ``keep_ratio`` together with
 ``learning_rate`` and ``max_epochs``, and see the low-resource benchmark for
 what full-length runs score.
