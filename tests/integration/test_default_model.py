@@ -97,13 +97,14 @@ def test_the_default_tags_unseen_sentences_above_its_floor(conll_train, conll_te
     """The offline default, nothing set but the seed, learns 40 sentences and generalizes.
 
     Measured with exactly this configuration (fitted and scored as below; 197 s to fit and
-    24 s to tag on one thread of a 2-core CPU shared with a benchmark): training loss 0.466 (epoch 1) to 0.006
-    (epoch 20), entity F1 1.000 on the 40 training sentences and 0.433 on the first 40 test
-    sentences, no reconstruction error. The BERT2BERT default it replaced scored 0.146 with
-    140 sentences; an untrained model scores 0. The floors leave margin for other CPUs'
-    arithmetic. (This test also stands for the former "learns forty sentences" check, a full
-    fine-tuning of the BERT2BERT default that took 475 s on the same shared thread; the grid
-    search above still fits that model on the real checkpoint.)
+    24 s to tag on one thread of a 2-core CPU shared with a benchmark): training loss 0.466
+    (epoch 1) to 0.006 (epoch 20), entity F1 1.000 on the 40 training sentences and 0.433 on
+    the first 40 test sentences, no reconstruction error. The BERT2BERT default it replaced
+    scored 0.146 with 140 sentences; an untrained model scores 0. The floors leave margin
+    for other CPUs' arithmetic.
+    (This test also stands for the former "learns forty sentences" check, a full fine-tuning
+    of the BERT2BERT default that took 475 s on the same shared thread; the grid search
+    above still fits that model on the real checkpoint.)
     """
     X, y = conll_train[0][:40], conll_train[1][:40]
     X_test, y_test = conll_test[0][:40], conll_test[1][:40]
