@@ -21,3 +21,13 @@ def accepted_predicates(X, y):
         for index, ((_, predicate), spans) in enumerate(zip(X, y))
         if not any(start <= predicate < end for start, end, _ in spans)
     ]
+
+
+def keep_accepted(X, y, *aligned):
+    """``X``, ``y`` and any lists aligned with them (lemmas), keeping the accepted predicates.
+
+    >>> keep_accepted([(["a", "b"], 0), (["a", "b"], 1)], [[], [(0, 2, "ARG0")]], ["x", "y"])
+    ([(['a', 'b'], 0)], [[]], ['x'])
+    """
+    kept = accepted_predicates(X, y)
+    return tuple([values[i] for i in kept] for values in (X, y, *aligned))

@@ -60,7 +60,7 @@ import tagging_reference  # noqa: E402
 import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
 from _provenance import LIBRARIES, provenance  # noqa: E402
-from _srl_predicates import accepted_predicates  # noqa: E402
+from _srl_predicates import keep_accepted  # noqa: E402
 from _training_options import (  # noqa: E402
     add_training_options,
     estimator_training_options,
@@ -467,9 +467,7 @@ def parse_args(argv=None):
 def _load_srl(path):
     """PropBank predicates, without the few whose argument covers the predicate
     (``_srl_predicates``: FishDipSRL refuses them; the CRF peer drops the same)."""
-    X, y = load_propbank_srl(path)
-    kept = accepted_predicates(X, y)
-    return [X[i] for i in kept], [y[i] for i in kept]
+    return keep_accepted(*load_propbank_srl(path))
 
 
 def _multiwoz_subset(X, y, fraction, random_state):

@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 
 import crf_baseline  # noqa: E402
 from _provenance import provenance  # noqa: E402
-from _srl_predicates import accepted_predicates  # noqa: E402
+from _srl_predicates import keep_accepted  # noqa: E402
 
 from sklearn_fishdip.datasets import (  # noqa: E402
     load_propbank_srl,
@@ -144,12 +144,8 @@ def main(argv=None):
     if (len(lemmas_train), len(lemmas_test)) != (len(X_train), len(X_test)):
         raise ValueError("the lemma column does not line up with the predicates")
     # The predicates the generative runs keep, before the draw, so one seed draws the same ones.
-    kept = accepted_predicates(X_train, y_train)
-    X_train, y_train = [X_train[i] for i in kept], [y_train[i] for i in kept]
-    lemmas_train = [lemmas_train[i] for i in kept]
-    kept = accepted_predicates(X_test, y_test)
-    X_test, y_test = [X_test[i] for i in kept], [y_test[i] for i in kept]
-    lemmas_test = [lemmas_test[i] for i in kept]
+    X_train, y_train, lemmas_train = keep_accepted(X_train, y_train, lemmas_train)
+    X_test, y_test, lemmas_test = keep_accepted(X_test, y_test, lemmas_test)
     X_test, y_test = X_test[: args.max_test], y_test[: args.max_test]
     lemmas_test = lemmas_test[: args.max_test]
     # Subsets of (example, lemma) pairs, drawn as the generative runs draw theirs.
