@@ -314,7 +314,7 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
             example["allowed"] = grammar.choices(tokens, example["labels"], lead_ids=lead)
 
     def _examples(self, loaded, sources, target_texts):
-        """Training examples built by the model's adapter; over-long targets are cut."""
+        """Training examples built by the model's adapter; over-long targets cut, without an end."""
         model, tokenizer, adapter = loaded.model, loaded.tokenizer, loaded.adapter
         input_ids = adapter.encode_sources(model, tokenizer, sources)
         labels = adapter.encode_targets(model, tokenizer, target_texts)
@@ -329,14 +329,17 @@ class BaseFishDip(SourceWindowsMixin, PersistenceMixin, BaseEstimator):
             warnings.warn(
                 f"{n_long} of {len(sources)} augmented targets are longer than "
                 f"max_target_length={self.max_target_length} subword tokens (or the positions "
-                "the model has left after the source) and were cut",
+                "the model has left after the source) and were cut, without an end",
                 UserWarning,
                 stacklevel=3,
             )
-            labels = [
-                adapter.encode_targets(model, tokenizer, [text], max_length=limit)[0]
-                for text, limit in zip(target_texts, limits)
-            ]
+            # A cut target keeps its first ids and no end. An end after an
+            # unfinished structure would teach the model to stop where
+            # constrained decoding never lets it; under the grammar loss it
+            # also leaves the grammar, so its loss would run over the whole
+            # vocabulary and, through a head tied to the embeddings, move
+            # every word's embedding row.
+            labels = [ids[:limit] for ids, limit in zip(labels, limits)]
         return [adapter.build_example(s, t) for s, t in zip(input_ids, labels)]
 
     # ------------------------------------------------------------------ #

@@ -54,7 +54,9 @@ PARAMETERS_DOC = """model : str, default="minilm-prefix-lm"
     max_source_length, max_target_length : int, default=256
         Subword tokens of a sentence and of its augmented text. Longer
         sentences are truncated for training and tagged in windows at
-        prediction time, with a warning that says how many.
+        prediction time, with a warning that says how many. A longer
+        augmented text is trained on its first ids and no end, so the model
+        never learns to stop inside an unfinished structure.
     num_beams : int, default=1
         Beam width of generation (1 is greedy).
     constrained_decoding : bool, default=True

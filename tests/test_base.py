@@ -458,3 +458,39 @@ def test_a_model_that_cannot_write_text_is_refused(tmp_path):
     with pytest.raises(ValueError, match="architecture ViTModel") as error:
         FishDipNER(model=str(tmp_path), verbose=0).fit(NER_X, NER_Y)
     assert "causal language model" in str(error.value) and "'bert'" in str(error.value)
+
+
+@pytest.mark.parametrize("kind", ["seq2seq", "prefix-lm"])
+def test_a_cut_target_is_trained_without_an_end(kind, tiny_t5_path, tiny_bert_path, monkeypatch):
+    from sklearn_fishdip import _base
+
+    staged = []
+    fit_sparse = _base.fit_sparse
+
+    def recording(model, examples, *args, **kwargs):
+        staged.append([dict(example) for example in examples])
+        return fit_sparse(model, examples, *args, **kwargs)
+
+    monkeypatch.setattr(_base, "fit_sparse", recording)
+    path = tiny_t5_path if kind == "seq2seq" else tiny_bert_path
+    # The grammar loss on both, so a position that left the grammar would show as None.
+    params = fast_params(path, model_kind=kind, training_loss="grammar", max_epochs=1)
+    FishDipNER(**params).fit(NER_X, NER_Y)
+    with pytest.warns(UserWarning, match="augmented targets are longer"):
+        cut = FishDipNER(**{**params, "max_target_length": 6}).fit(NER_X, NER_Y)
+    whole, short = staged
+    n_cut = 0
+    for full, kept in zip(whole, short):
+        assert kept["input_ids"] == full["input_ids"]
+        if len(full["labels"]) <= 6:
+            assert kept["labels"] == full["labels"]
+            continue
+        n_cut += 1
+        # The first six ids of the whole target, and not its end.
+        assert kept["labels"] == full["labels"][:6]
+        assert kept["labels"][-1] != full["labels"][-1]
+        # Every kept position is one constrained decoding could take: no None.
+        assert kept["allowed"] == full["allowed"][:6] and all(kept["allowed"])
+    assert n_cut >= 1
+    assert all(all(example["allowed"]) for example in whole)
+    assert cut.n_updated_parameters_ > 0
