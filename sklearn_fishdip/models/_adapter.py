@@ -196,8 +196,8 @@ class ModelAdapter:
         texts : list of str
             Target texts.
         max_length : int or None, default=None
-            If given, longer label sequences are cut to this many ids, keeping
-            the final EOS.
+            If given, longer label sequences keep their first ``max_length``
+            ids and no EOS, as training cuts an over-long target.
 
         Returns
         -------
@@ -432,11 +432,16 @@ class ModelAdapter:
 
 
 def _end_with(ids, eos, max_length):
-    """``ids`` ending with ``eos``, cut to ``max_length`` ids keeping the EOS."""
+    """``ids`` ending with ``eos``; a longer one keeps its first ``max_length`` ids, no end.
+
+    An end after an unfinished structure would teach a model to stop where
+    constrained decoding never lets it, so a cut target has none, as the
+    estimators cut an over-long training target.
+    """
     if eos is not None and (not ids or ids[-1] != eos):
         ids = ids + [eos]
     if max_length is not None and len(ids) > max_length:
-        ids = ids[: max_length - 1] + ([eos] if eos is not None else [])
+        ids = ids[:max_length]
     return ids
 
 

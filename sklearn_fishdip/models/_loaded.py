@@ -68,13 +68,13 @@ class LoadedModel:
         texts : list of str
             Target texts.
         max_length : int or None, default=None
-            If given, longer label sequences are cut to this many ids, keeping
-            the final EOS.
+            If given, longer label sequences keep their first ``max_length``
+            ids and no EOS, as training cuts an over-long target.
 
         Returns
         -------
         list of list of int
-            One list of label ids per text, ending with EOS.
+            One list of label ids per text, ending with EOS unless it was cut.
         """
         return self.adapter.encode_targets(self.model, self.tokenizer, texts, max_length)
 

@@ -1,5 +1,6 @@
 """The adapters' batches, masks and position budgets."""
 
+import pytest
 import torch
 from transformers import BertForMaskedLM
 
@@ -97,6 +98,26 @@ def test_prefix_lm_padding_does_not_change_a_row():
         padded = adapter.logits(model, adapter.collate([short, long], 0))
     width = alone.shape[1]
     assert torch.allclose(alone[0], padded[0, :width], atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["seq2seq", "causal", "prefix-lm"])
+def test_a_cut_target_keeps_its_first_ids_and_no_end(kind):
+    # The public helper cuts as training does: the first ids, no end after an
+    # unfinished structure.
+    if kind == "seq2seq":
+        (model, tokenizer), adapter = make_tiny_t5(), ModelAdapter()
+    elif kind == "causal":
+        (model, tokenizer), adapter = make_tiny_gpt2(), CausalLMAdapter()
+    else:
+        model, tokenizer = _tiny_prefix_lm()
+        adapter = PrefixLMAdapter.for_model(model)
+    text = "[ john | person ] visited [ paris | location ]"
+    (whole,) = adapter.encode_targets(model, tokenizer, [text])
+    assert len(whole) > 5
+    (cut,) = adapter.encode_targets(model, tokenizer, [text], max_length=5)
+    assert cut == whole[:5] and cut[-1] != whole[-1]
+    # A target that fits is unchanged, end included.
+    assert adapter.encode_targets(model, tokenizer, [text], max_length=len(whole)) == [whole]
 
 
 def test_position_budgets():

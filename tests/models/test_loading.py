@@ -237,7 +237,9 @@ def test_special_characters_round_trip(bert_dir):
     (label_ids,) = loaded.encode_targets([text])
     assert label_ids[-1] == tok.sep_token_id and tok.cls_token_id not in label_ids
     assert loaded.decode([label_ids + [-100]]) == [TARGET]
-    assert len(loaded.encode_targets([text], max_length=4)[0]) == 4
+    # Cut as training cuts: the first ids, no end.
+    assert loaded.encode_targets([text], max_length=4) == [label_ids[:4]]
+    assert label_ids[3] != tok.sep_token_id
 
 
 def test_cross_attention_init_self_copies_self_attention(bert_dir):
