@@ -432,12 +432,8 @@ class ModelAdapter:
 
 
 def _end_with(ids, eos, max_length):
-    """``ids`` ending with ``eos``; a longer one keeps its first ``max_length`` ids, no end.
-
-    An end after an unfinished structure would teach a model to stop where
-    constrained decoding never lets it, so a cut target has none, as the
-    estimators cut an over-long training target.
-    """
+    """``ids`` ending with ``eos``; a longer one keeps its first ``max_length`` ids, no end."""
+    # No end after an unfinished structure, as training cuts (BaseFishDip._examples).
     if eos is not None and (not ids or ids[-1] != eos):
         ids = ids + [eos]
     if max_length is not None and len(ids) > max_length:
