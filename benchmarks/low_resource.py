@@ -371,8 +371,20 @@ def build_parser():
     parser.add_argument(
         "--json", default=str(DEFAULT_JSON), help="output JSON (default: %(default)s)"
     )
+    parser.add_argument("--plot", help=f"output plot (default: {DEFAULT_PLOT.relative_to(ROOT)})")
     parser.add_argument(
-        "--plot", default=str(DEFAULT_PLOT), help="output plot (default: %(default)s)"
+        "--replot",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="run nothing: summarize, print and plot the runs of these JSONs together "
+        "(repeatable; needs --plot)",
+    )
+    parser.add_argument(
+        "--srl-peer",
+        metavar="JSON",
+        help="with --replot: add the CRF runs of this benchmarks/srl_peer.py JSON on the "
+        "fractions and seeds the replotted SRL runs have",
     )
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument(
@@ -417,6 +429,11 @@ def parse_args(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.replot and not args.plot:
+        parser.error("--replot needs --plot, the image to write")
+    if args.srl_peer and not args.replot:
+        parser.error("--srl-peer adds a peer to --replot's runs: give --replot")
+    args.plot = args.plot or str(DEFAULT_PLOT)
     quick = QUICK if args.quick else {}
 
     datasets = _split(args.dataset) if args.dataset else quick.get("datasets", list(PAPER_DATASETS))
@@ -851,6 +868,11 @@ def print_table(results):
         print(f"FAILED {_key(run)}: {run['error'].strip().splitlines()[-1]}")
 
 
+def _percent(fraction):
+    """0.005 -> '0.5%' (``:.0%`` would round it to '0%', the label of no data)."""
+    return f"{fraction * 100:g}%"
+
+
 def plot(results, path):
     """Bar chart of mean ± std F1 per strategy and fraction, one panel per dataset.
 
@@ -866,7 +888,7 @@ def plot(results, path):
         rows = [row for row in results["summary"] if row["dataset"] == dataset]
         series = {}
         for row in rows:
-            series.setdefault(row["strategy"], {})[f"{row['fraction']:.0%}"] = (
+            series.setdefault(row["strategy"], {})[_percent(row["fraction"])] = (
                 row["f1_mean"],
                 row["f1_std"],
             )
@@ -875,12 +897,143 @@ def plot(results, path):
                 "title": f"{dataset}: test F1",
                 "xlabel": "fraction of the training set",
                 "ylabel": DATASETS[dataset]["metric"],
-                "groups": [f"{f:.0%}" for f in sorted({row["fraction"] for row in rows})],
+                "groups": [_percent(f) for f in sorted({row["fraction"] for row in rows})],
                 "series": series,
                 "ylim": (0, 1),
             }
         )
     draw_panels(path, panels, width_per_panel=6)
+
+
+# ---------------------------------------------------------------------------
+# Replot: several files' runs in one table and figure
+# ---------------------------------------------------------------------------
+
+#: Settings a strategy may have of its own (``--optimizer-for``, ``--learning-rate``).
+_PER_STRATEGY = ("optimizers", "learning_rates")
+
+
+def _own_settings(settings, strategy):
+    """The optimizer and learning rate one strategy trained with under ``settings``."""
+    return {
+        "optimizers": settings.get("optimizers", {}).get(strategy, settings["optimizer"]),
+        "learning_rates": settings.get("learning_rates", {}).get(strategy),
+    }
+
+
+def merge_settings(loaded):
+    """The settings of several result files, for summarizing their runs together.
+
+    Files must agree on everything but the per-strategy optimizer and learning
+    rate, and those must agree for every strategy the files ran: full
+    fine-tuning run with ``--optimizer-for full=adamw`` and FISH-DIP run
+    without it merge, two files training ``full`` differently do not.
+
+    Parameters
+    ----------
+    loaded : list of (path, dict)
+        The files and their contents.
+
+    Returns
+    -------
+    dict
+        The shared settings, with ``optimizers`` and ``learning_rates`` per
+        strategy where a strategy departs from the shared ones.
+    """
+    (first_path, first), *_ = loaded
+    shared = {k: v for k, v in first["metadata"]["settings"].items() if k not in _PER_STRATEGY}
+    per_strategy = {}
+    for path, results in loaded:
+        settings = results["metadata"]["settings"]
+        if {k: v for k, v in settings.items() if k not in _PER_STRATEGY} != shared:
+            raise ValueError(f"{path} was made with other settings than {first_path}")
+        for strategy in dict.fromkeys(run["strategy"] for run in results["runs"]):
+            own = _own_settings(settings, strategy)
+            where, known = per_strategy.setdefault(strategy, (path, own))
+            if known != own:
+                raise ValueError(
+                    f"{path} trained {strategy} with {own}, {where} with {known}: "
+                    "their runs do not measure the same thing"
+                )
+    merged = {name: {} for name in _PER_STRATEGY}
+    for strategy, (_, own) in per_strategy.items():
+        if own["optimizers"] != shared["optimizer"]:
+            merged["optimizers"][strategy] = own["optimizers"]
+        if own["learning_rates"] is not None:
+            merged["learning_rates"][strategy] = own["learning_rates"]
+    return {**shared, **merged}
+
+
+def srl_peer_runs(path, runs):
+    """The CRF runs of a ``benchmarks/srl_peer.py`` JSON beside ``runs``, as strategy ``crf``.
+
+    Only the (fraction, seed) pairs that ``runs`` has, so each bar compares
+    the same training predicates; a pair whose predicate counts differ from
+    the generative runs' was drawn or scored on other data, and is an error.
+    """
+    if {run["dataset"] for run in runs} != {"srl"}:
+        raise ValueError("--srl-peer compares with SRL runs: the replotted files hold others")
+    peer = json.loads(Path(path).read_text())
+    ours = {(run["fraction"], run["seed"]): run for run in runs if "error" not in run}
+    added = []
+    for run in peer["runs"]:
+        twin = ours.get((run["fraction"], run["seed"]))
+        if twin is None:
+            continue
+        if (run["n_train"], run["n_test"]) != (twin["n_train"], twin["n_test"]):
+            raise ValueError(
+                f"{path}: fraction {run['fraction']:g}, seed {run['seed']} has "
+                f"{run['n_train']} training and {run['n_test']} test predicates, the "
+                f"generative runs {twin['n_train']} and {twin['n_test']}"
+            )
+        added.append(
+            {
+                "dataset": "srl",
+                "strategy": "crf",
+                **{key: peer["metadata"][key] for key in ("git", "command")},
+                **run,
+            }
+        )
+    return added
+
+
+def replot(paths, image, srl_peer=None):
+    """Summarize the runs of several JSONs together, print the table and plot it.
+
+    A run (dataset, fraction, seed, strategy) found in two files is an error:
+    which one counts is not clear. See :func:`merge_settings` for the settings
+    the files must share and :func:`srl_peer_runs` for ``srl_peer``.
+    """
+    loaded = [(path, json.loads(Path(path).read_text())) for path in paths]
+    settings = merge_settings(loaded)
+    runs, seen = [], set()
+    for path, results in loaded:
+        for run in results["runs"]:
+            if _key(run) in seen:
+                raise ValueError(f"{path}: the run {_key(run)} is also in an earlier file")
+            seen.add(_key(run))
+            runs.append(
+                {**run, **{k: run.get(k, results["metadata"][k]) for k in ("git", "command")}}
+            )
+    if srl_peer:
+        runs += srl_peer_runs(srl_peer, runs)
+    metadata = loaded[0][1]["metadata"]
+    merged = {
+        "metadata": {
+            **metadata,
+            "quick": any(results["metadata"]["quick"] for _, results in loaded),
+            "complete": all(results["metadata"]["complete"] for _, results in loaded),
+            "settings": settings,
+            "replot": [str(path) for path in paths],
+            "srl_peer": srl_peer and str(srl_peer),
+        },
+        "runs": runs,
+        "summary": summarize(runs),
+    }
+    print_table(merged)
+    plot(merged, image)
+    print(f"wrote {image}")
+    return merged
 
 
 # ---------------------------------------------------------------------------
@@ -904,6 +1057,8 @@ def main(argv=None):
         ``summary``.
     """
     args = parse_args(argv)
+    if args.replot:
+        return replot(args.replot, args.plot, args.srl_peer)
     if args.crf:
         try:
             crf_baseline.require_crfsuite()

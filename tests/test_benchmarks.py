@@ -289,6 +289,104 @@ def test_summary_pairs_each_strategy_with_full_on_the_same_seed(low_resource):
     assert full["f1_minus_full_mean"] is None
 
 
+def _results_file(path, runs, **settings):
+    """A low_resource JSON holding ``runs``, as ``main`` writes it (SRL, first 500 predicates)."""
+    base = {"model": "minilm-prefix-lm", "epochs": 20, "optimizer": "adafactor"}
+    base |= {"optimizers": {}, "learning_rates": {}}
+    metadata = {
+        "git": {"commit": "abc", "dirty": False},
+        "command": f"python benchmarks/low_resource.py --json {path.name}",
+        "device": "cpu",
+        "quick": False,
+        "complete": True,
+        "settings": {**base, "max_test": 500, **settings},
+    }
+    runs = [{**run, "dataset": "srl", "n_train": 202, "n_test": 500} for run in runs]
+    path.write_text(json.dumps({"metadata": metadata, "runs": runs}))
+    return str(path)
+
+
+def test_replot_merges_strategies_trained_with_their_own_optimizers(low_resource, tmp_path, capsys):
+    # Full fine-tuning ran with --optimizer-for full=adamw, FISH-DIP without it: one figure.
+    full = _results_file(
+        tmp_path / "full.json",
+        [_run("full", 1, 0.50, 0.005), _run("full", 2, 0.30, 0.005)],
+        optimizers={"full": "adamw"},
+    )
+    fish_dip = _results_file(
+        tmp_path / "fishdip.json",
+        [_run("fish-dip", 1, 0.40, 0.005), _run("fish-dip", 2, 0.35, 0.005)],
+    )
+    peer = tmp_path / "peer.json"
+    peer_runs = [
+        {"fraction": 0.005, "seed": seed, "f1": f1, "precision": f1, "recall": f1}
+        | {"fit_s": 3.0, "predict_s": 0.5, "n_train": 202, "n_test": 500}
+        for seed, f1 in ((1, 0.20), (2, 0.10), (3, 0.90))
+    ]
+    # Seed 3 and 1% have no generative run: their CRF runs are left out.
+    peer_runs.append({**peer_runs[0], "fraction": 0.01, "n_train": 404})
+    peer_meta = {
+        "git": {"commit": "def"},
+        "command": "python benchmarks/srl_peer.py",
+        "n_test": 500,
+    }
+    peer.write_text(json.dumps({"metadata": peer_meta, "runs": peer_runs}))
+    image = tmp_path / "srl.png"
+
+    merged = low_resource.main(
+        ["--replot", full, "--replot", fish_dip, "--srl-peer", str(peer), "--plot", str(image)]
+    )
+    assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = {row["strategy"]: row for row in merged["summary"]}
+    assert list(rows) == ["full", "fish-dip", "crf"]
+    assert rows["full"]["f1_mean"] == pytest.approx(0.40)
+    assert rows["fish-dip"]["f1_minus_full_mean"] == pytest.approx(-0.025)
+    assert rows["crf"]["seeds"] == [1, 2] and rows["crf"]["f1_mean"] == pytest.approx(0.15)
+    assert merged["metadata"]["settings"]["optimizers"] == {"full": "adamw"}
+    crf_run = next(run for run in merged["runs"] if run["strategy"] == "crf")
+    assert crf_run["command"] == "python benchmarks/srl_peer.py"
+    out = capsys.readouterr().out
+    assert "optimizer=adafactor,full=adamw" in out
+
+    # Two files training the same strategy differently do not measure the same thing.
+    other_full = _results_file(tmp_path / "full_s3.json", [_run("full", 3, 0.4, 0.005)])
+    with pytest.raises(ValueError, match="trained full with"):
+        low_resource.main(["--replot", full, "--replot", other_full, "--plot", str(image)])
+    # Nor do files with another shared setting, and a run twice is ambiguous.
+    longer = _results_file(tmp_path / "longer.json", [_run("fish-dip", 3, 0.4, 0.005)], epochs=40)
+    with pytest.raises(ValueError, match="other settings"):
+        low_resource.main(["--replot", fish_dip, "--replot", longer, "--plot", str(image)])
+    with pytest.raises(ValueError, match="also in an earlier file"):
+        low_resource.main(["--replot", fish_dip, "--replot", fish_dip, "--plot", str(image)])
+    # A peer run on other predicates is another comparison.
+    peer_runs[1]["n_train"] = 190
+    peer.write_text(json.dumps({"metadata": peer_meta, "runs": peer_runs}))
+    with pytest.raises(ValueError, match="seed 2 has 190 training"):
+        low_resource.main(["--replot", full, "--srl-peer", str(peer), "--plot", str(image)])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--replot", "a.json"], "--replot needs --plot"),
+        (["--srl-peer", "p.json"], "--srl-peer adds a peer to --replot"),
+    ],
+)
+def test_replot_options_are_checked(low_resource, argv, message, capsys):
+    with pytest.raises(SystemExit):
+        low_resource.parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_plot_labels_fractions_below_one_percent(low_resource):
+    assert [low_resource._percent(f) for f in (0.005, 0.01, 0.05, 0.1)] == [
+        "0.5%",
+        "1%",
+        "5%",
+        "10%",
+    ]
+
+
 def test_tiny_run_writes_json_table_and_plot(
     low_resource, crf_baseline, data_dir, tiny_model, tmp_path, capsys
 ):
