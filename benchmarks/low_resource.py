@@ -838,6 +838,8 @@ def print_table(results):
         + " "
         f"device={meta['device']}; mean ± std over seeds"
     )
+    for fraction, changed in meta.get("settings_by_fraction", {}).items():
+        print(f"  {fraction}: " + ", ".join(f"{key}={value}" for key, value in changed.items()))
     header = (
         f"{'dataset':<9} {'frac':>5} {'n_tr':>5} {'n_te':>5} {'strategy':<9} {'seeds':>5} "
         f"{'F1':>15} {'P':>15} {'R':>15} {'fit s':>7} {'pred s':>7} {'updated':>10} "
@@ -964,6 +966,31 @@ def merge_settings(loaded):
     return {**shared, **merged}
 
 
+def settings_by_fraction(loaded):
+    """:func:`merge_settings` for each (dataset, fraction), over the files with runs there.
+
+    Runs of one fraction are compared with each other (mean, the gap to full
+    fine-tuning), so their files must agree; two fractions side by side in a
+    figure may have been trained with other options (5% of SRL with
+    ``--group-by-length``, 0.5% without), which the table then names.
+    """
+    groups = dict.fromkeys(
+        (run["dataset"], run["fraction"]) for _, r in loaded for run in r["runs"]
+    )
+    merged = {}
+    for group in groups:
+        members = [
+            (path, {**results, "runs": [run for run in results["runs"] if _group(run) == group]})
+            for path, results in loaded
+        ]
+        merged[group] = merge_settings([(path, r) for path, r in members if r["runs"]])
+    return merged
+
+
+def _group(run):
+    return run["dataset"], run["fraction"]
+
+
 def srl_peer_runs(path, runs):
     """The CRF runs of a ``benchmarks/srl_peer.py`` JSON beside ``runs``, as strategy ``crf``.
 
@@ -1001,11 +1028,12 @@ def replot(paths, image, srl_peer=None):
     """Summarize the runs of several JSONs together, print the table and plot it.
 
     A run (dataset, fraction, seed, strategy) found in two files is an error:
-    which one counts is not clear. See :func:`merge_settings` for the settings
-    the files must share and :func:`srl_peer_runs` for ``srl_peer``.
+    which one counts is not clear. See :func:`settings_by_fraction` for the
+    settings the files must share and :func:`srl_peer_runs` for ``srl_peer``.
     """
     loaded = [(path, json.loads(Path(path).read_text())) for path in paths]
-    settings = merge_settings(loaded)
+    by_fraction = settings_by_fraction(loaded)
+    settings = next(iter(by_fraction.values()))
     runs, seen = [], set()
     for path, results in loaded:
         for run in results["runs"]:
@@ -1024,6 +1052,16 @@ def replot(paths, image, srl_peer=None):
             "quick": any(results["metadata"]["quick"] for _, results in loaded),
             "complete": all(results["metadata"]["complete"] for _, results in loaded),
             "settings": settings,
+            # Where a fraction departs from ``settings``: what it changed.
+            "settings_by_fraction": {
+                f"{dataset} {fraction:g}": {
+                    key: own.get(key)
+                    for key in dict.fromkeys([*settings, *own])
+                    if settings.get(key) != own.get(key)
+                }
+                for (dataset, fraction), own in by_fraction.items()
+                if own != settings
+            },
             "replot": [str(path) for path in paths],
             "srl_peer": srl_peer and str(srl_peer),
         },

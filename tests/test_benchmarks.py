@@ -358,6 +358,14 @@ def test_replot_merges_strategies_trained_with_their_own_optimizers(low_resource
         low_resource.main(["--replot", fish_dip, "--replot", longer, "--plot", str(image)])
     with pytest.raises(ValueError, match="also in an earlier file"):
         low_resource.main(["--replot", fish_dip, "--replot", fish_dip, "--plot", str(image)])
+    # Another fraction may have been trained otherwise: it is only set beside, and named.
+    grouped = _results_file(
+        tmp_path / "grouped.json", [_run("fish-dip", 1, 0.6, 0.05)], group_by_length=True
+    )
+    both = low_resource.main(["--replot", fish_dip, "--replot", grouped, "--plot", str(image)])
+    assert [row["fraction"] for row in both["summary"]] == [0.005, 0.05]
+    assert both["metadata"]["settings_by_fraction"] == {"srl 0.05": {"group_by_length": True}}
+    assert "srl 0.05: group_by_length=True" in capsys.readouterr().out
     # A peer run on other predicates is another comparison.
     peer_runs[1]["n_train"] = 190
     peer.write_text(json.dumps({"metadata": peer_meta, "runs": peer_runs}))
