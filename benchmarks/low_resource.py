@@ -35,6 +35,7 @@ Run from the repository root, offline::
     python benchmarks/low_resource.py --crf              # the full protocol (days on CPU)
     python benchmarks/low_resource.py --dataset conll2003 --fractions 0.01 \\
         --strategies full,fish-dip --learning-rate full=3e-4 --optimizer adamw --max-test 500
+    python benchmarks/low_resource.py --replot a.json --replot b.json --plot both.png  # no training
 """
 
 import argparse
