@@ -61,6 +61,7 @@ import tagging_reference  # noqa: E402
 import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
 from _provenance import LIBRARIES, provenance  # noqa: E402
+from _result_files import pooled_runs, read_results  # noqa: E402
 from _srl_predicates import keep_accepted  # noqa: E402
 from _training_options import (  # noqa: E402
     add_training_options,
@@ -1032,18 +1033,13 @@ def replot(paths, image, srl_peer=None):
     which one counts is not clear. See :func:`settings_by_fraction` for the
     settings the files must share and :func:`srl_peer_runs` for ``srl_peer``.
     """
-    loaded = [(path, json.loads(Path(path).read_text())) for path in paths]
+    loaded = read_results(paths)
     by_fraction = settings_by_fraction(loaded)
     settings = next(iter(by_fraction.values()))
-    runs, seen = [], set()
-    for path, results in loaded:
-        for run in results["runs"]:
-            if _key(run) in seen:
-                raise ValueError(f"{path}: the run {_key(run)} is also in an earlier file")
-            seen.add(_key(run))
-            runs.append(
-                {**run, **{k: run.get(k, results["metadata"][k]) for k in ("git", "command")}}
-            )
+    runs = [
+        {**run, **{k: run.get(k, results["metadata"][k]) for k in ("git", "command")}}
+        for _, results, run in pooled_runs(loaded, _key)
+    ]
     if srl_peer:
         runs += srl_peer_runs(srl_peer, runs)
     metadata = loaded[0][1]["metadata"]

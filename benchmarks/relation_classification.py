@@ -53,6 +53,7 @@ import relation_peer  # noqa: E402
 import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
 from _provenance import provenance  # noqa: E402
+from _result_files import pooled_runs, read_results  # noqa: E402
 from _training_options import (  # noqa: E402
     add_training_options,
     estimator_training_options,
@@ -451,18 +452,12 @@ def replot(paths, image):
     strategy, setting) found in two files is an error: which one counts is
     not clear.
     """
-    loaded = [(path, json.loads(Path(path).read_text())) for path in paths]
+    loaded = read_results(paths)
     first = loaded[0][1]["metadata"]
-    runs, seen = [], set()
     for path, results in loaded:
         if results["metadata"]["settings"] != first["settings"]:
             raise ValueError(f"{path} was made with other settings than {paths[0]}")
-        for run in results["runs"]:
-            key = tuple(run[name] for name in RUN_KEY)
-            if key in seen:
-                raise ValueError(f"{path}: the run {key} is also in an earlier file")
-            seen.add(key)
-            runs.append(run)
+    runs = [run for _, _, run in pooled_runs(loaded, lambda r: tuple(r[k] for k in RUN_KEY))]
     quick = any(results["metadata"].get("quick", False) for _, results in loaded)
     merged = {
         "metadata": {**first, "quick": quick, "replot": [str(p) for p in paths]},
