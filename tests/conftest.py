@@ -15,7 +15,8 @@ torch.set_num_threads(1)
 from tests.estimator_fixtures import tiny_bert_path, tiny_t5_path  # noqa: E402,F401  (shared)
 
 # Each worker imports torch and transformers and builds its own test models, so memory grows
-# with workers; past four, the two integration tests, not the cores, set the wall time.
+# with workers; and beyond a few, the wall time is the integration file's (its two long tests
+# run one after the other in one worker), not the cores'.
 MAX_WORKERS = 4
 
 
