@@ -976,9 +976,7 @@ def settings_by_fraction(loaded):
     figure may have been trained with other options (5% of SRL with
     ``--group-by-length``, 0.5% without), which the table then names.
     """
-    groups = dict.fromkeys(
-        (run["dataset"], run["fraction"]) for _, r in loaded for run in r["runs"]
-    )
+    groups = dict.fromkeys(_group(run) for _, r in loaded for run in r["runs"])
     merged = {}
     for group in groups:
         members = [
