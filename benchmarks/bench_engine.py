@@ -20,7 +20,6 @@ Run from the repository root::
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from _provenance import provenance  # noqa: E402
+from _provenance import cpu_description, provenance  # noqa: E402
 
 from sklearn_fishdip.augmented import encode_ner  # noqa: E402
 from sklearn_fishdip.datasets import load_conll  # noqa: E402
@@ -372,7 +371,7 @@ def main(argv=None):
             "model": args.model,
             "device": device,
             "device_name": (
-                torch.cuda.get_device_name() if device == "cuda" else platform.machine()
+                torch.cuda.get_device_name() if device == "cuda" else cpu_description()["model"]
             ),
             "n_parameters": index.numel(),
             **provenance(__file__, argv),

@@ -41,7 +41,6 @@ Run from the repository root, offline::
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 import traceback
@@ -60,7 +59,7 @@ import numpy as np  # noqa: E402
 import tagging_reference  # noqa: E402
 import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
-from _provenance import LIBRARIES, provenance  # noqa: E402
+from _provenance import LIBRARIES, cpu_description, provenance  # noqa: E402
 from _result_files import pooled_runs, read_results  # noqa: E402
 from _srl_predicates import keep_accepted  # noqa: E402
 from _training_options import (  # noqa: E402
@@ -745,7 +744,7 @@ def make_metadata(args, argv, device):
         "device_name": (
             torch.cuda.get_device_name()
             if device.startswith("cuda")
-            else platform.processor() or platform.machine()
+            else cpu_description()["model"]
         ),
         "quick": args.quick,
         "datasets": args.datasets,

@@ -1098,3 +1098,26 @@ def test_a_single_seed_gets_no_error_bar_and_the_title_says_so(tmp_path, monkeyp
     (segment,) = error_segments(mixed)  # 5%: three seeds; 10%: one, no bar
     np.testing.assert_allclose(segment, [[0.0, 0.36], [0.0, 0.44]])
     assert plots.spread_note({"full": {"a": (0.5, 0.1)}}) == "mean ± std over seeds"
+
+
+def test_provenance_names_the_cpu_model_and_its_instruction_sets(tmp_path):
+    provenance = _load("_provenance")
+    core = (
+        "processor\t: {n}\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) Processor\n"
+        "flags\t\t: fpu sse avx2 avx512f avx512bw avx512_bf16 amx_tile amx_bf16\n"
+    )
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(core.format(n=0) + "\n" + core.format(n=1).replace("Xeon", "Other"))
+    assert provenance.cpu_description(cpuinfo) == {
+        "model": "Intel(R) Xeon(R) Processor",
+        "flags": ["avx2", "avx512f", "avx512_bf16", "amx_bf16"],
+    }
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t: fpu avx2 fma\n")
+    assert provenance.cpu_description(cpuinfo) == {"model": "AMD EPYC 7B13", "flags": ["avx2"]}
+    # Where the file cannot be read, the model falls back to platform and the flags are unknown.
+    unknown = provenance.cpu_description(tmp_path / "missing")
+    assert unknown["flags"] is None and unknown["model"] == (
+        platform.processor() or platform.machine()
+    )
+    recorded = provenance.provenance(BENCHMARKS / "low_resource.py", ["--quick"])
+    assert set(recorded["cpu"]) == {"model", "flags"} and recorded["cpu"]["model"]
