@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from _provenance import cpu_description, provenance  # noqa: E402
+from _provenance import provenance  # noqa: E402
 
 from sklearn_fishdip.augmented import encode_ner  # noqa: E402
 from sklearn_fishdip.datasets import load_conll  # noqa: E402
@@ -366,15 +366,16 @@ def main(argv=None):
     loaded = load_seq2seq(args.model)
     examples = make_examples(loaded, args.data, protocol["n_train"], args.seed)
     index = ParameterIndex(loaded.model, loaded.new_parameter_names)
+    recorded = provenance(__file__, argv)
     results = {
         "metadata": {
             "model": args.model,
             "device": device,
             "device_name": (
-                torch.cuda.get_device_name() if device == "cuda" else cpu_description()["model"]
+                torch.cuda.get_device_name() if device == "cuda" else recorded["cpu"]["model"]
             ),
             "n_parameters": index.numel(),
-            **provenance(__file__, argv),
+            **recorded,
             "quick": args.quick,
             "protocol": protocol,
             "seed": args.seed,

@@ -59,7 +59,7 @@ import numpy as np  # noqa: E402
 import tagging_reference  # noqa: E402
 import torch  # noqa: E402
 from _plots import draw_panels  # noqa: E402
-from _provenance import LIBRARIES, cpu_description, provenance  # noqa: E402
+from _provenance import LIBRARIES, provenance  # noqa: E402
 from _result_files import pooled_runs, read_results  # noqa: E402
 from _srl_predicates import keep_accepted  # noqa: E402
 from _training_options import (  # noqa: E402
@@ -736,15 +736,14 @@ def settings_of(args):
 
 def make_metadata(args, argv, device):
     """Command line, versions, date, machine and settings of the benchmark."""
+    recorded = provenance(__file__, argv, libraries=(*LIBRARIES, "sklearn-crfsuite"))
     return {
-        **provenance(__file__, argv, libraries=(*LIBRARIES, "sklearn-crfsuite")),
+        **recorded,
         # Runs at once: fit and predict times are measured under this much sharing.
         "jobs": args.jobs,
         "device": device,
         "device_name": (
-            torch.cuda.get_device_name()
-            if device.startswith("cuda")
-            else cpu_description()["model"]
+            torch.cuda.get_device_name() if device.startswith("cuda") else recorded["cpu"]["model"]
         ),
         "quick": args.quick,
         "datasets": args.datasets,
