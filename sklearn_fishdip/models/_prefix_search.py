@@ -11,8 +11,10 @@ their length.
 :func:`cached_greedy_search` gives the same ids as ``beam_search`` with one
 beam, with a key/value cache: source rows never attend to the target, so
 their keys and values are computed once, and each step feeds one id per
-sentence. It returns None when the model's attention does not fill a cache
-(the caller then uses :func:`beam_search`).
+unfinished sentence (a finished one leaves the batch); under a grammar, a
+BERT-like head scores only the allowed ids. It returns None when the
+model's attention does not fill a cache (the caller then uses
+:func:`beam_search`).
 """
 
 from __future__ import annotations
@@ -168,6 +170,59 @@ def _next_id(log_probs, ids, allowed, eos_token_id):
     return candidates[0][1][-1], False
 
 
+def _head_parts(model):
+    """The transform, output weight and bias of a BERT-like masked-LM head, or None.
+
+    Such a head scores a hidden state as ``decoder(transform(hidden))``. With
+    its parts apart, a step scores only the ids the grammar allows (a few
+    hundred of BERT's 30,522) instead of the whole vocabulary: the output
+    matrix is the largest weight a step reads, and a step of a small batch
+    costs about what reading its weights costs.
+    """
+    import torch
+
+    predictions = getattr(getattr(model, "cls", None), "predictions", None)
+    transform = getattr(predictions, "transform", None)
+    decoder = getattr(predictions, "decoder", None)
+    if not callable(transform) or not isinstance(decoder, torch.nn.Linear):
+        return None
+    return transform, decoder.weight, decoder.bias
+
+
+def _allowed_scores(parts, hidden, menus):
+    """Each row's allowed ids, sorted, and their logits: ``(ids, tensor)`` per row.
+
+    Greedy search only ranks a row's allowed ids, so logits serve as well as
+    log-probabilities (they differ by a constant per row).
+    """
+    import torch
+
+    transform, weight, bias = parts
+    union = sorted(set().union(*menus))
+    ids = torch.tensor(union, dtype=torch.long, device=weight.device)
+    logits = torch.nn.functional.linear(
+        transform(hidden), weight[ids], None if bias is None else bias[ids]
+    )
+    logits = logits.float().cpu()
+    column = {token: c for c, token in enumerate(union)}
+    scored = []
+    for row, menu in enumerate(menus):
+        choices = sorted(set(menu))
+        scored.append((choices, logits[row, [column[token] for token in choices]]))
+    return scored
+
+
+def _best_allowed(choices, values, eos_token_id):
+    """:func:`_next_id` on a row's allowed ids and their scores alone."""
+    import torch
+
+    top = torch.topk(values, min(2, values.numel()))
+    picked = [choices[position] for position in top.indices.tolist()]
+    if eos_token_id in picked:
+        return eos_token_id, True
+    return picked[0], False
+
+
 def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id, budgets, device):
     """One-beam search with a key/value cache; the arguments of :func:`beam_search`.
 
@@ -205,54 +260,87 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
     }
     rows = torch.arange(n)
     head = _lm_head(model)
+    live = [budgets[i] > 0 for i in range(n)]
+    # With a grammar and a BERT-like head, each step scores only the allowed ids.
+    parts = _head_parts(model) if allowed is not None and head is not None else None
+    scored = log_probs = None
     try:
         if head is None:
             last = model(**inputs).logits[rows, lengths - 1]
         else:
             # Only each source's last row predicts: the head runs on those rows alone.
-            hidden = model.base_model(**inputs).last_hidden_state
-            last = head(hidden[rows, lengths - 1])
+            hidden = model.base_model(**inputs).last_hidden_state[rows, lengths - 1]
+            if parts is None:
+                last = head(hidden)
+            else:
+                menus = [allowed(i, ()) if live[i] else () for i in range(n)]
+                scored = _allowed_scores(parts, hidden, menus)
     except TypeError:
         return None
     if cache.get_seq_length() != width:
         return None  # the attention layers ignored the cache
-    log_probs = torch.log_softmax(last.float(), dim=-1).cpu()
+    if scored is None:
+        log_probs = torch.log_softmax(last.float(), dim=-1).cpu()
     # Keys every later step may attend to: real source ids, then one generated id per step.
     keys = real.clone()
     generated = [() for _ in range(n)]
-    live = [budgets[i] > 0 for i in range(n)]
+    # The sources the cache holds, in its row order. A finished row leaves the
+    # cache (and the batch) at once: outputs of a batch differ in length (a
+    # belief state of one domain or of three), and the cache's keys and
+    # values are copied and attended to row by row at every step. A cache
+    # that cannot drop rows keeps them, fed padding.
+    rows_held = list(range(n))
+    can_drop = hasattr(cache, "batch_select_indices")
     token_type = 1 if adapter.token_types else 0
     # Each row's aligned positions, resumed step by step rather than recomputed.
     walks = [None if adapter.aligner is None else adapter.aligner.walk(p) for p in prompts]
     for _ in range(max(budgets, default=0)):
-        next_ids = torch.full((n, 1), pad, dtype=torch.long)
-        next_positions = torch.zeros((n, 1), dtype=torch.long)
-        for i in range(n):
+        held = len(rows_held)
+        next_ids = torch.full((held, 1), pad, dtype=torch.long)
+        next_positions = torch.zeros((held, 1), dtype=torch.long)
+        for row, i in enumerate(rows_held):
             if not live[i]:
                 continue
-            menu = allowed(i, generated[i]) if allowed is not None else None
-            token, ended = _next_id(log_probs[i], generated[i], menu, eos_token_id)
+            if scored is not None:
+                token, ended = _best_allowed(*scored[row], eos_token_id)
+            else:
+                menu = allowed(i, generated[i]) if allowed is not None else None
+                token, ended = _next_id(log_probs[row], generated[i], menu, eos_token_id)
             generated[i] = generated[i] + (token,)
             if ended or len(generated[i]) >= budgets[i]:
                 live[i] = False
                 continue
-            next_ids[i, 0] = token
+            next_ids[row, 0] = token
             if walks[i] is not None:
                 position = walks[i].positions(generated[i])[-1]
             else:
                 position = len(prompts[i]) + len(generated[i]) - 1
-            next_positions[i, 0] = position + adapter.position_offset
-        if not any(live):
+            next_positions[row, 0] = position + adapter.position_offset
+        kept = [row for row, i in enumerate(rows_held) if live[i]]
+        if not kept:
             break
-        # A live row was live at every earlier step: every generated key is its own.
-        keys = torch.cat([keys, torch.ones((n, 1), dtype=torch.bool)], dim=1)
+        if can_drop and len(kept) < held:
+            index = torch.tensor(kept, dtype=torch.long)
+            cache.batch_select_indices(index.to(device))
+            keys, next_ids, next_positions = keys[index], next_ids[index], next_positions[index]
+            rows_held = [rows_held[row] for row in kept]
+        # A held row that is live was live at every earlier step: every
+        # generated key is its own (a finished row kept is never read).
+        keys = torch.cat([keys, torch.ones((len(rows_held), 1), dtype=torch.bool)], dim=1)
         step_mask = keys[:, None, None, :]
-        out = model(
-            input_ids=next_ids.to(device),
-            attention_mask=attention_mask_for(model, step_mask.to(device)),
-            token_type_ids=torch.full((n, 1), token_type, dtype=torch.long).to(device),
-            position_ids=next_positions.to(device),
-            **{argument: cache},
-        )
-        log_probs = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
+        step = {
+            "input_ids": next_ids.to(device),
+            "attention_mask": attention_mask_for(model, step_mask.to(device)),
+            "token_type_ids": torch.full((len(rows_held), 1), token_type, dtype=torch.long).to(
+                device
+            ),
+            "position_ids": next_positions.to(device),
+            argument: cache,
+        }
+        if scored is not None:
+            hidden = model.base_model(**step).last_hidden_state[:, -1]
+            menus = [allowed(i, generated[i]) if live[i] else () for i in rows_held]
+            scored = _allowed_scores(parts, hidden, menus)
+        else:
+            log_probs = torch.log_softmax(model(**step).logits[:, -1].float(), dim=-1).cpu()
     return [list(ids) for ids in generated]

@@ -164,6 +164,69 @@ def test_prefix_lm_cached_greedy_search_equals_the_full_forward_search(
         check_output(text, source, LABELS, relations)
 
 
+@pytest.mark.parametrize("constrained", [True, False])
+def test_prefix_lm_cached_search_drops_finished_rows_and_scores_allowed_ids_only(
+    monkeypatch, constrained
+):
+    from transformers import DynamicCache
+
+    from sklearn_fishdip.models import _prefix_search
+
+    model, tokenizer = _prefix_lm()
+    model.eval()
+    adapter = PrefixLMAdapter.for_model(model)
+    texts = [" ".join(sentence) for sentence in SENTENCES]
+    prompts = adapter.encode_sources(model, tokenizer, texts)
+    # Rows end out of order (the first soonest), so the rows kept are not a
+    # prefix of the batch.
+    budgets = [4, 30, 9, 17]
+    allowed = None
+    if constrained:
+        allowed = AugmentedGrammar(tokenizer, LABELS).allowed_tokens_fn(
+            SENTENCES, prefix_length=0, lead_ids=(), max_new_tokens=budgets
+        )
+    kept, scored = [], []
+    select = DynamicCache.batch_select_indices
+    allowed_scores = _prefix_search._allowed_scores
+
+    def spy_select(cache, indices):
+        kept.append(indices.tolist())
+        return select(cache, indices)
+
+    def spy_scores(parts, hidden, menus):
+        scored.append(max(map(len, menus)))
+        return allowed_scores(parts, hidden, menus)
+
+    monkeypatch.setattr(DynamicCache, "batch_select_indices", spy_select)
+    monkeypatch.setattr(_prefix_search, "_allowed_scores", spy_scores)
+    options = dict(allowed=allowed, eos_token_id=tokenizer.sep_token_id, device="cpu")
+    with torch.inference_mode():
+        together = _prefix_search.cached_greedy_search(
+            adapter, model, prompts, budgets=budgets, **options
+        )
+        full = _prefix_search.beam_search(adapter, model, prompts, budgets=budgets, **options)
+    assert together == full
+    assert all(len(ids) <= budget for ids, budget in zip(together, budgets))
+    # The first row left first: the rows kept were not the batch's first ones.
+    assert kept and kept[0] != list(range(len(kept[0])))
+    if constrained:
+        # Each step scored the grammar's menu, a small part of the vocabulary.
+        assert scored and max(scored) < tokenizer.vocab_size // 4
+    else:
+        assert not scored  # free generation ranks the whole vocabulary
+    for i, prompt in enumerate(prompts):
+        if constrained:
+            allowed_alone = AugmentedGrammar(tokenizer, LABELS).allowed_tokens_fn(
+                SENTENCES[i : i + 1], prefix_length=0, lead_ids=(), max_new_tokens=budgets[i]
+            )
+            options["allowed"] = allowed_alone
+        with torch.inference_mode():
+            alone = _prefix_search.cached_greedy_search(
+                adapter, model, [prompt], budgets=[budgets[i]], **options
+            )
+        assert alone == [together[i]]
+
+
 def test_prefix_lm_without_a_cache_falls_back_to_the_full_forward_search(monkeypatch):
     from sklearn_fishdip.models import _prefix_search
 
