@@ -20,10 +20,12 @@ Run from the repository root, offline::
     python benchmarks/tagging_speed.py --threads 1 --load readme_job   # tags only
 
 It prints a table and writes ``benchmarks/results/tagging_speed.json`` with
-the command and the git commit.
+the command, the git commit and a SHA-256 digest of the tags, by which runs
+of one saved model at two commits show they tag alike.
 """
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -138,11 +140,15 @@ def main(argv=None):
     record["sentences_differing"] = sum(
         a != b for a, b in zip(outputs["by_length"], outputs["input_order"])
     )
+    # Runs at two commits (a change to generation) compare their tags by this digest.
+    tags = [list(map(str, sentence)) for sentence in outputs["by_length"]]
+    record["predictions_sha256"] = hashlib.sha256(json.dumps(tags).encode()).hexdigest()
     Path(args.json).write_text(json.dumps(record, indent=2))
     print(
         f"mean predict: by length {mean['by_length']:.1f} s, input order "
         f"{mean['input_order']:.1f} s, speedup {record['speedup']:.2f}x; "
-        f"same predictions: {record['same_predictions']}"
+        f"same predictions: {record['same_predictions']}; tags sha256 "
+        f"{record['predictions_sha256'][:12]}"
     )
     return record
 

@@ -994,6 +994,9 @@ def test_tagging_speed_tags_both_ways_alike(data_dir, tiny_bert_path, tmp_path):
     loaded = module.main([*argv, "--load", str(saved), "--json", str(tmp_path / "l.json")])
     assert "fit_s" not in loaded and loaded["same_predictions"]
     assert json.loads((tmp_path / "l.json").read_text())["git"]
+    # The saved model tags as the fitted one did: the digest is of the tags alone.
+    assert loaded["predictions_sha256"] == record["predictions_sha256"]
+    assert len(record["predictions_sha256"]) == 64
     with pytest.raises(SystemExit):
         module.parse_args(["--load", "a", "--save", "b"])
 
