@@ -155,19 +155,21 @@ def _lm_head(model):
     return None
 
 
-def _next_id(log_probs, ids, allowed, eos_token_id):
+def _next_id(values, eos_token_id, choices=None):
     """The id one-beam search appends, and whether the hypothesis ends.
 
-    As :func:`beam_search` with ``num_beams=1``: of the two best allowed
-    ids, an EOS among them ends the hypothesis with it; otherwise the best
-    is appended.
+    ``values`` scores the ids ``choices`` (the allowed ids, sorted), or every
+    id when ``choices`` is None. As :func:`beam_search` with ``num_beams=1``:
+    of the two best ids, an EOS among them ends the hypothesis with it;
+    otherwise the best is appended.
     """
-    candidates = _candidates(log_probs, ids, 0.0, allowed, 2)
-    candidates.sort(key=lambda c: -c[0])
-    for _, extended in candidates:
-        if extended[-1] == eos_token_id:
-            return eos_token_id, True
-    return candidates[0][1][-1], False
+    import torch
+
+    positions = torch.topk(values, min(2, values.numel())).indices.tolist()
+    picked = positions if choices is None else [choices[p] for p in positions]
+    if eos_token_id in picked:
+        return eos_token_id, True
+    return picked[0], False
 
 
 def _head_parts(model):
@@ -210,17 +212,6 @@ def _allowed_scores(parts, hidden, menus):
         choices = sorted(set(menu))
         scored.append((choices, logits[row, [column[token] for token in choices]]))
     return scored
-
-
-def _best_allowed(choices, values, eos_token_id):
-    """:func:`_next_id` on a row's allowed ids and their scores alone."""
-    import torch
-
-    top = torch.topk(values, min(2, values.numel()))
-    picked = [choices[position] for position in top.indices.tolist()]
-    if eos_token_id in picked:
-        return eos_token_id, True
-    return picked[0], False
 
 
 def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id, budgets, device):
@@ -302,10 +293,13 @@ def cached_greedy_search(adapter, model, prompts, *, allowed=None, eos_token_id,
             if not live[i]:
                 continue
             if scored is not None:
-                token, ended = _best_allowed(*scored[row], eos_token_id)
+                choices, values = scored[row]
+            elif allowed is not None:
+                choices = sorted(set(allowed(i, generated[i])))
+                values = log_probs[row][choices]
             else:
-                menu = allowed(i, generated[i]) if allowed is not None else None
-                token, ended = _next_id(log_probs[row], generated[i], menu, eos_token_id)
+                choices, values = None, log_probs[row]
+            token, ended = _next_id(values, eos_token_id, choices)
             generated[i] = generated[i] + (token,)
             if ended or len(generated[i]) >= budgets[i]:
                 live[i] = False
